@@ -1,0 +1,80 @@
+# unsub-milter: plain Makefile. `make` builds into build/, `make check` tests.
+prefix    ?= /usr/local
+sbindir   ?= $(prefix)/sbin
+mandir    ?= $(prefix)/share/man
+sysconfdir ?= /etc
+DESTDIR   ?=
+
+CC        ?= cc
+PKGS      := openssl lmdb
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS_C  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -llmdb) -pthread
+ifeq ($(SAN),1)
+CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
+B         := build
+COMMON    := $(patsubst common/%.c,$(B)/common/%.o,$(wildcard common/*.c))
+MILTER    := $(patsubst milter/%.c,$(B)/milter/%.o,$(wildcard milter/*.c))
+HTTPD     := $(patsubst httpd/%.c,$(B)/httpd/%.o,$(wildcard httpd/*.c))
+CTL       := $(patsubst ctl/%.c,$(B)/ctl/%.o,$(wildcard ctl/*.c))
+UNITS     := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+BENCHES   := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
+PROGS     := $(B)/unsub-milter $(B)/unsub-httpd $(B)/unsubctl
+
+all: $(PROGS)
+
+$(B)/common/%.o: common/%.c $(wildcard common/*.h) | $(B)/common
+	$(CC) $(CFLAGS) -Icommon -c -o $@ $<
+$(B)/milter/%.o: milter/%.c $(wildcard common/*.h milter/*.h) | $(B)/milter
+	$(CC) $(CFLAGS) -Icommon -c -o $@ $<
+$(B)/httpd/%.o: httpd/%.c $(wildcard common/*.h httpd/*.h) | $(B)/httpd
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -Icommon -c -o $@ $<
+$(B)/ctl/%.o: ctl/%.c $(wildcard common/*.h) | $(B)/ctl
+	$(CC) $(CFLAGS) -Icommon -c -o $@ $<
+
+$(B)/libunsub.a: $(COMMON)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/unsub-milter: $(MILTER) $(B)/libunsub.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lmilter $(LDLIBS_C)
+$(B)/unsub-httpd: $(HTTPD) $(B)/libunsub.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmicrohttpd) $(LDLIBS_C)
+$(B)/unsubctl: $(CTL) $(B)/libunsub.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_C)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libunsub.a | $(B)/tests
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags check) -Icommon -Itests/unit -o $@ $< \
+	    $(B)/libunsub.a $(LDFLAGS) $(shell pkg-config --libs check) $(LDLIBS_C)
+$(B)/bench/%: bench/%.c $(B)/libunsub.a | $(B)/bench
+	$(CC) $(CFLAGS) -Icommon -o $@ $< $(B)/libunsub.a $(LDFLAGS) -lmilter $(LDLIBS_C)
+
+$(B)/common $(B)/milter $(B)/httpd $(B)/ctl $(B)/tests $(B)/bench:
+	mkdir -p $@
+
+# Every test: Check unit tests, then the script suites (golden unsubctl,
+# miltertest against the real daemon, end to end through a private Postfix).
+check: all $(UNITS)
+	sh tests/run.sh $(UNITS)
+
+bench: all $(BENCHES)
+	sh bench/run.sh
+
+deps:
+	sh .ci/deps.sh
+
+install: all
+	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(mandir)/man5 \
+	    $(DESTDIR)$(sysconfdir)/unsub-milter
+	install -m 0755 $(PROGS) $(DESTDIR)$(sbindir)/
+	install -m 0644 man/*.8 $(DESTDIR)$(mandir)/man8/
+	install -m 0644 man/*.5 $(DESTDIR)$(mandir)/man5/
+	install -m 0644 conf/unsub-milter.conf $(DESTDIR)$(sysconfdir)/unsub-milter/unsub-milter.conf.example
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check bench deps install clean

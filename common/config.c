@@ -1,0 +1,420 @@
+/* config.c - the "Key value" configuration file, driven by one table. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "address.h"
+#include "config.h"
+#include "log.h"
+#include "token.h"
+
+enum opt_type { T_STR, T_BOOL, T_SIZE, T_ENUM, T_NETS, T_LEVEL, T_MAILBOX,
+	T_URL, T_MODE };
+
+struct opt {
+	const char *name;
+	enum opt_type type;
+	size_t off;			/* field in struct config */
+	size_t size;			/* T_STR: buffer size */
+	const char *def;		/* default, parsed like a file value */
+	unsigned long min, max;		/* T_SIZE bounds */
+	const char *const *choices;	/* T_ENUM names, index = value */
+	const char *doc;
+};
+
+static const char *const multi_names[] = { "skip", "first", NULL };
+static const char *const supp_names[] = { "reject", "discard", "tag", NULL };
+static const char *const fail_names[] = { "tempfail", "accept", NULL };
+static const char *const scope_names[] = { "list", "all", NULL };
+
+#define F(field) offsetof(struct config, field)
+#define S(field) F(field), sizeof(((struct config *)0)->field)
+
+static const struct opt opts[] = {
+	{ "Socket", T_STR, S(socket), "unix:/run/unsub-milter/milter.sock",
+	  0, 0, NULL, "milter socket, libmilter syntax "
+	  "(unix:/path, inet:port@host, inet6:port@host)" },
+	{ "SocketMode", T_MODE, F(socket_mode), 0, "0660", 0, 0777, NULL,
+	  "octal permissions of a unix: socket (the MTA must be able to "
+	  "connect)" },
+	{ "KeyFile", T_STR, S(key_file), "/etc/unsub-milter/keys", 0, 0, NULL,
+	  "token keyring, mode 0600 or stricter" },
+	{ "Database", T_STR, S(database), "/var/lib/unsub-milter", 0, 0, NULL,
+	  "LMDB environment directory (must exist)" },
+	{ "DatabaseMapSize", T_SIZE, F(map_size), 0, "67108864", 65536,
+	  1UL << 40, NULL, "initial LMDB map size in bytes; grows when full" },
+	{ "DatabaseMapMax", T_SIZE, F(map_max), 0, "0", 0, 1UL << 40, NULL,
+	  "largest the map may grow to in bytes (0: no limit); when reached, "
+	  "writes fail and mail is tempfailed" },
+	{ "PidFile", T_STR, S(pid_file), "", 0, 0, NULL,
+	  "write the daemon's pid here (empty: none)" },
+	{ "User", T_STR, S(user), "", 0, 0, NULL,
+	  "drop privileges to this user after start-up (like -u)" },
+	{ "LogLevel", T_LEVEL, F(log_level), 0, "info", 0, 0, NULL,
+	  "err, warning, info or debug" },
+	{ "UnsubscribeMailbox", T_MAILBOX, S(mailbox), "", 0, 0, NULL,
+	  "mailto target; unsubscribe replies to it are consumed" },
+	{ "UnsubscribeURL", T_URL, S(url), "", 0, 0, NULL,
+	  "one-click URL base; the token is appended" },
+	{ "InternalHosts", T_NETS, F(internal), 0, "127.0.0.1, ::1", 0, 0,
+	  NULL, "clients trusted for the outbound role besides SMTP AUTH" },
+	{ "ListHeader", T_STR, S(list_header), "X-Unsub-List", 0, 0, NULL,
+	  "header marking bulk mail and naming its list; removed" },
+	{ "ProfileHeader", T_STR, S(profile_header), "X-Unsub-Profile", 0, 0,
+	  NULL, "header carried into the token as profile id; removed" },
+	{ "CampaignHeader", T_STR, S(campaign_header), "X-Unsub-Campaign", 0,
+	  0, NULL, "header carried into the token as campaign id; removed" },
+	{ "DefaultScope", T_ENUM, F(scope_all), 0, "list", 0, 0, scope_names,
+	  "what a token unsubscribes from: list or all" },
+	{ "MultipleRecipients", T_ENUM, F(multi_recipient), 0, "skip", 0, 0,
+	  multi_names, "bulk mail with several recipients: skip (no headers, "
+	  "warn) or first (token for the first recipient)" },
+	{ "ReplaceExisting", T_BOOL, F(replace_existing), 0, "yes", 0, 0,
+	  NULL, "replace the application's List-Unsubscribe headers" },
+	{ "SuppressedAction", T_ENUM, F(suppressed_action), 0, "reject", 0,
+	  0, supp_names, "message left with no recipient: reject, discard or "
+	  "tag" },
+	{ "SuppressedReply", T_STR, S(suppressed_reply),
+	  "recipient has unsubscribed from this list", 0, 0, NULL,
+	  "text of the 5.7.1 reply when SuppressedAction is reject" },
+	{ "StoreFailure", T_ENUM, F(store_failure), 0, "tempfail", 0, 0,
+	  fail_names, "store cannot be read or written: tempfail or accept" },
+	{ "KeepUnsubscribes", T_BOOL, F(keep_consumed), 0, "no", 0, 0, NULL,
+	  "deliver consumed unsubscribe mail (for audit) instead of "
+	  "discarding it" },
+	{ "PassUnrecognised", T_BOOL, F(pass_untokened), 0, "yes", 0, 0, NULL,
+	  "mail to the mailbox without a valid token is delivered for a human "
+	  "(no: rejected with 5.7.1)" },
+	{ "MaxBodyBytes", T_SIZE, F(max_body), 0, "262144", 1024, 16777216,
+	  NULL, "body bytes read when looking for a token" },
+	{ "LocalPartCaseSensitive", T_BOOL, F(case_sensitive_local), 0, "no",
+	  0, 0, NULL, "compare address local parts case-sensitively" },
+	{ "HTTPListen", T_STR, S(http_listen), "127.0.0.1:8080", 0, 0, NULL,
+	  "unsub-httpd address:port ([::1]:port for IPv6)" },
+	{ "HTTPCertificate", T_STR, S(http_cert), "", 0, 0, NULL,
+	  "PEM certificate; with HTTPKey, unsub-httpd serves HTTPS" },
+	{ "HTTPKey", T_STR, S(http_key), "", 0, 0, NULL,
+	  "PEM private key for HTTPCertificate" },
+	{ "HTTPTemplates", T_STR, S(http_templates),
+	  "/etc/unsub-milter/templates", 0, 0, NULL,
+	  "directory of landing page templates" },
+	{ "HTTPMaxConnections", T_SIZE, F(http_max_conn), 0, "256", 1, 65536,
+	  NULL, "concurrent HTTP connections" },
+	{ "HTTPTimeout", T_SIZE, F(http_timeout), 0, "10", 1, 3600, NULL,
+	  "seconds an idle HTTP connection is kept" },
+	{ "HTTPMaxBody", T_SIZE, F(http_max_body), 0, "8192", 256, 1048576,
+	  NULL, "largest accepted request body in bytes" },
+};
+
+/* Parse "yes/no/true/false/on/off/1/0". */
+static int parse_bool(const char *v, int *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = 1, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+/* Parse one "addr[/prefix]" into n. */
+static int parse_net(const char *s, struct config_net *n)
+{
+	char buf[64];
+	char *slash, *end;
+	unsigned long prefix;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	memset(n, 0, sizeof(*n));
+	if (inet_pton(AF_INET, buf, n->addr) == 1)
+		n->family = AF_INET, n->prefix = 32;
+	else if (inet_pton(AF_INET6, buf, n->addr) == 1)
+		n->family = AF_INET6, n->prefix = 128;
+	else
+		return -1;
+	if (slash != NULL) {
+		errno = 0;
+		prefix = strtoul(slash, &end, 10);
+		if (*slash == '\0' || *end != '\0' || errno || prefix > n->prefix)
+			return -1;
+		n->prefix = (unsigned)prefix;
+	}
+	return 0;
+}
+
+/* Parse a comma- or space-separated network list into c->internal. */
+static int parse_nets(struct config *c, const char *v, char *err, size_t errsz)
+{
+	char buf[4096];
+	char *tok, *save = NULL;
+
+	if (strlen(v) >= sizeof(buf)) {
+		snprintf(err, errsz, "list too long");
+		return -1;
+	}
+	strcpy(buf, v);
+	c->n_internal = 0;
+	for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if (c->n_internal == CONFIG_NET_MAX) {
+			snprintf(err, errsz, "more than %d networks",
+			    CONFIG_NET_MAX);
+			return -1;
+		}
+		if (parse_net(tok, &c->internal[c->n_internal]) < 0) {
+			snprintf(err, errsz, "bad network \"%s\" (want "
+			    "address or address/prefix)", tok);
+			return -1;
+		}
+		c->n_internal++;
+	}
+	return 0;
+}
+
+/* Parse a size with optional k/m/g suffix within [o->min, o->max]. */
+static int parse_size(const struct opt *o, const char *v, unsigned long *out,
+    char *err, size_t errsz)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (end != v && (*end == 'k' || *end == 'K'))
+		n = n > ULONG_MAX >> 10 ? ULONG_MAX : n << 10, end++;
+	else if (end != v && (*end == 'm' || *end == 'M'))
+		n = n > ULONG_MAX >> 20 ? ULONG_MAX : n << 20, end++;
+	else if (end != v && (*end == 'g' || *end == 'G'))
+		n = n > ULONG_MAX >> 30 ? ULONG_MAX : n << 30, end++;
+	if (end == v || *end != '\0' || errno || v[0] == '-' ||
+	    n < o->min || n > o->max) {
+		snprintf(err, errsz, "%s must be a number from %lu to %lu",
+		    o->name, o->min, o->max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+/* Type-specific checks of string values. */
+static int check_str(const struct opt *o, const char *v, char *err,
+    size_t errsz)
+{
+	char norm[ADDRESS_MAX + 1];
+	int rc;
+
+	if (o->type == T_MAILBOX && v[0] != '\0' &&
+	    (rc = address_normalise(v, 0, norm, sizeof(norm))) != ADDRESS_OK) {
+		snprintf(err, errsz, "%s: %s", o->name, address_strerror(rc));
+		return -1;
+	}
+	if (o->type == T_MAILBOX && v[0] != '\0' &&
+	    strchr(v, '@') - v + 1 + TOKEN_REF_TEXT > 64) {
+		snprintf(err, errsz, "%s: local part too long to carry a "
+		    "%d-character reference within 64 octets", o->name,
+		    TOKEN_REF_TEXT);
+		return -1;
+	}
+	if (o->type == T_URL && v[0] != '\0' &&
+	    strncasecmp(v, "https://", 8) != 0 &&
+	    strncasecmp(v, "http://", 7) != 0) {
+		snprintf(err, errsz, "%s must start with https:// or http://",
+		    o->name);
+		return -1;
+	}
+	if (strpbrk(v, "<>\" \t") != NULL && o->type != T_STR) {
+		snprintf(err, errsz, "%s must not contain spaces, quotes or "
+		    "angle brackets", o->name);
+		return -1;
+	}
+	return 0;
+}
+
+int config_set(struct config *c, const char *key, const char *value,
+    char *err, size_t errsz)
+{
+	const struct opt *o = NULL;
+	char *p, *end;
+	unsigned long n;
+	enum log_level lvl;
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (strcasecmp(key, opts[i].name) == 0)
+			o = &opts[i];
+	if (o == NULL) {
+		snprintf(err, errsz, "unknown key \"%s\"", key);
+		return -1;
+	}
+	p = (char *)c + o->off;
+	switch (o->type) {
+	case T_STR: case T_MAILBOX: case T_URL:
+		if (strlen(value) >= o->size) {
+			snprintf(err, errsz, "%s value longer than %zu "
+			    "characters", o->name, o->size - 1);
+			return -1;
+		}
+		if (check_str(o, value, err, errsz) < 0)
+			return -1;
+		strcpy(p, value);
+		return 0;
+	case T_BOOL:
+		if (parse_bool(value, (int *)p) == 0)
+			return 0;
+		snprintf(err, errsz, "%s must be yes or no", o->name);
+		return -1;
+	case T_SIZE:
+		if (parse_size(o, value, &n, err, errsz) < 0)
+			return -1;
+		*(size_t *)p = n;
+		return 0;
+	case T_ENUM:
+		for (int i = 0; o->choices[i] != NULL; i++)
+			if (strcasecmp(value, o->choices[i]) == 0)
+				return *(int *)p = i, 0;
+		snprintf(err, errsz, "%s: \"%s\" is not one of the allowed "
+		    "values", o->name, value);
+		return -1;
+	case T_NETS:
+		return parse_nets(c, value, err, errsz);
+	case T_MODE:
+		errno = 0;
+		n = strtoul(value, &end, 8);
+		if (*value == '\0' || *end != '\0' || errno || n > o->max) {
+			snprintf(err, errsz, "%s must be an octal mode like 0660",
+			    o->name);
+			return -1;
+		}
+		*(size_t *)p = n;
+		return 0;
+	case T_LEVEL:
+		if (log_level_parse(value, &lvl) == 0)
+			return *(int *)p = (int)lvl, 0;
+		snprintf(err, errsz, "%s must be err, warning, info or debug",
+		    o->name);
+		return -1;
+	}
+	return -1;
+}
+
+void config_defaults(struct config *c)
+{
+	char err[256];
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		(void)config_set(c, opts[i].name, opts[i].def, err, sizeof(err));
+}
+
+/* Trim leading and trailing white space in place. */
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int config_load(const char *path, struct config *c, char *err, size_t errsz)
+{
+	FILE *fp = NULL;
+	char line[4096], msg[512];
+	unsigned lineno = 0;
+	int rc = 0;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *key, *value;
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			snprintf(err, errsz, "%s:%u: line too long", path, lineno);
+			rc = -1;
+			goto done;
+		}
+		line[strcspn(line, "#")] = '\0';
+		key = trim(line);
+		if (*key == '\0')
+			continue;
+		value = key + strcspn(key, " \t");
+		if (*value != '\0')
+			*value++ = '\0';
+		value = trim(value);
+		if (config_set(c, key, value, msg, sizeof(msg)) < 0) {
+			snprintf(err, errsz, "%s:%u: %s", path, lineno, msg);
+			rc = -1;
+			goto done;
+		}
+	}
+	if (ferror(fp)) {
+		snprintf(err, errsz, "%s: read error", path);
+		rc = -1;
+	}
+done:
+	fclose(fp);
+	return rc;
+}
+
+/* Does the address match the network's prefix? */
+static int net_match(const struct config_net *n, const unsigned char *a)
+{
+	unsigned full = n->prefix / 8, rest = n->prefix % 8;
+
+	if (memcmp(n->addr, a, full) != 0)
+		return 0;
+	return rest == 0 ||
+	    ((n->addr[full] ^ a[full]) & (0xff00 >> rest) & 0xff) == 0;
+}
+
+int config_internal(const struct config *c, const struct sockaddr *sa)
+{
+	const unsigned char *a4 = NULL, *a6 = NULL;
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0xff, 0xff };
+
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET)
+		a4 = (const unsigned char *)
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6) {
+		a6 = ((const struct sockaddr_in6 *)(const void *)sa)->
+		    sin6_addr.s6_addr;
+		if (memcmp(a6, mapped, 12) == 0)
+			a4 = a6 + 12;
+	} else
+		return 0;
+	for (size_t i = 0; i < c->n_internal; i++) {
+		const struct config_net *n = &c->internal[i];
+		if ((n->family == AF_INET && a4 && net_match(n, a4)) ||
+		    (n->family == AF_INET6 && a6 && net_match(n, a6)))
+			return 1;
+	}
+	return 0;
+}
+
+void config_dump_keys(void (*fn)(const char *key, const char *doc, void *),
+    void *arg)
+{
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		fn(opts[i].name, opts[i].doc, arg);
+}

@@ -1,0 +1,22 @@
+/* header.h - format the List-Unsubscribe header value. */
+#ifndef UNSUB_HEADER_H
+#define UNSUB_HEADER_H
+
+#include <stddef.h>
+
+#define HEADER_LU "List-Unsubscribe"
+#define HEADER_LUP "List-Unsubscribe-Post"
+#define HEADER_LUP_VALUE "List-Unsubscribe=One-Click"
+#define HEADER_VALUE_MAX 2048
+
+/*
+ * Write the List-Unsubscribe value: <URL_BASE URL_TOKEN> first (when
+ * url_base is set), then <mailto:LOCAL+REF@DOMAIN?subject=...&body=...>
+ * (when mailbox is set), folded after the comma with `fold` (e.g. "\n\t").
+ * Returns the length, or -1 if it does not fit or neither URI is set.
+ */
+int header_list_unsubscribe(char *out, size_t outsz, const char *fold,
+    const char *url_base, const char *url_token, const char *mailbox,
+    const char *ref_text, const char *mail_token);
+
+#endif

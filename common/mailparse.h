@@ -1,0 +1,49 @@
+/* mailparse.h - find unsubscribe token candidates in a reply as real mail
+ * clients send it: recipient local part, Subject, MIME body. */
+#ifndef UNSUB_MAILPARSE_H
+#define UNSUB_MAILPARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "token.h"
+
+struct mailparse;
+
+enum {
+	MAILPARSE_OK = 0,
+	MAILPARSE_ENOMEM = -1,
+	MAILPARSE_ENOTMAILBOX = -2,	/* rcpt is not the unsubscribe mailbox */
+};
+
+/*
+ * Does envelope recipient `rcpt` (with or without <>) address the mailbox
+ * `mailbox` ("local@domain")?  Returns 1 for the bare mailbox, 2 when it
+ * also carries a local-part reference "local+REF@domain" (REF: TOKEN_REF_TEXT
+ * base32 chars, any case), written to `ref`; 0 when it is another address.
+ * Domain and local part compare case-insensitively.
+ */
+int mailparse_rcpt(const char *rcpt, const char *mailbox,
+    uint8_t ref[TOKEN_REF_LEN]);
+
+/* A parser for one message; reads at most max_body body bytes. */
+struct mailparse *mailparse_new(size_t max_body);
+void mailparse_free(struct mailparse *mp);
+/* Feed one header as the MTA passes it (value may hold folding CRLFs). */
+int mailparse_header(struct mailparse *mp, const char *name,
+    const char *value);
+/* Feed raw body bytes (as after DATA, CRLF line ends); beyond max_body the
+ * rest is ignored. */
+int mailparse_body(struct mailparse *mp, const uint8_t *data, size_t len);
+
+/*
+ * Call fn for each candidate token text found, Subject first then body parts
+ * in order, each at most once; stop when fn returns non-zero and return that
+ * value.  Candidates are decoded text (RFC 2047, quoted-printable, base64,
+ * HTML) with wrapping and quote prefixes undone, in the token alphabets
+ * (base32 and base64url), at least 40 characters long.
+ */
+typedef int (*mailparse_fn)(const char *cand, size_t len, void *arg);
+int mailparse_candidates(struct mailparse *mp, mailparse_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,404 @@
+/* policy.c - per-message decisions for both milter roles. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "mint.h"
+#include "policy.h"
+
+void policy_msg_reset(struct policy_msg *m)
+{
+	for (size_t i = 0; i < m->n_rcpt; i++)
+		free(m->rcpt[i].raw);
+	free(m->rcpt);
+	mailparse_free(m->mp);
+	memset(m, 0, sizeof(*m));
+}
+
+int policy_rcpt(const struct config *cfg, struct policy_msg *m,
+    const char *raw)
+{
+	struct policy_rcpt *r;
+	uint8_t ref[TOKEN_REF_LEN];
+
+	if (m->n_rcpt == POLICY_RCPT_MAX)
+		return -1;
+	if (m->n_rcpt == m->cap_rcpt) {
+		size_t cap = m->cap_rcpt ? m->cap_rcpt * 2 : 4;
+		void *p = realloc(m->rcpt, cap * sizeof(*m->rcpt));
+		if (p == NULL)
+			return -1;
+		m->rcpt = p;
+		m->cap_rcpt = cap;
+	}
+	r = &m->rcpt[m->n_rcpt];
+	memset(r, 0, sizeof(*r));
+	if ((r->raw = strdup(raw)) == NULL)
+		return -1;
+	m->n_rcpt++;
+	if (address_normalise(raw, cfg->case_sensitive_local, r->norm,
+	    sizeof(r->norm)) != ADDRESS_OK)
+		r->norm[0] = '\0';
+	if (cfg->mailbox[0] == '\0')
+		return 0;
+	r->mailbox = mailparse_rcpt(raw, cfg->mailbox, ref);
+	if (r->mailbox == 2 && !m->has_ref) {
+		memcpy(m->ref, ref, sizeof(ref));
+		m->has_ref = 1;
+	}
+	if (r->mailbox && m->mp == NULL &&
+	    (m->mp = mailparse_new(cfg->max_body)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Copy a header value with surrounding white space trimmed. */
+static void copy_trimmed(char *dst, size_t dstsz, const char *v)
+{
+	size_t len;
+
+	while (isspace((unsigned char)*v))
+		v++;
+	len = strlen(v);
+	while (len > 0 && isspace((unsigned char)v[len - 1]))
+		len--;
+	if (len >= dstsz)
+		len = dstsz - 1;	/* one past the limit: seen as too long */
+	memcpy(dst, v, len);
+	dst[len] = '\0';
+}
+
+void policy_header(const struct config *cfg, struct policy_msg *m,
+    const char *name, const char *value)
+{
+	if (m->mp != NULL)
+		mailparse_header(m->mp, name, value);
+	if (strcasecmp(name, cfg->list_header) == 0) {
+		if (m->n_list++ == 0)
+			copy_trimmed(m->list, sizeof(m->list), value);
+	} else if (cfg->profile_header[0] &&
+	    strcasecmp(name, cfg->profile_header) == 0) {
+		if (m->n_profile++ == 0)
+			copy_trimmed(m->profile, sizeof(m->profile), value);
+	} else if (cfg->campaign_header[0] &&
+	    strcasecmp(name, cfg->campaign_header) == 0) {
+		if (m->n_campaign++ == 0)
+			copy_trimmed(m->campaign, sizeof(m->campaign), value);
+	} else if (strcasecmp(name, HEADER_LU) == 0)
+		m->n_lu++;
+	else if (strcasecmp(name, HEADER_LUP) == 0)
+		m->n_lup++;
+}
+
+int policy_wants_body(const struct policy_msg *m)
+{
+	return m->mp != NULL;
+}
+
+/* Set a reply for REJECT or TEMPFAIL. */
+static void set_reply(struct policy_edits *e, enum policy_verdict v,
+    const char *rcode, const char *xcode, const char *text)
+{
+	e->verdict = v;
+	snprintf(e->rcode, sizeof(e->rcode), "%s", rcode);
+	snprintf(e->xcode, sizeof(e->xcode), "%s", xcode);
+	snprintf(e->reply, sizeof(e->reply), "%s", text);
+}
+
+/* Queue the deletion of every occurrence of a header. */
+static void del_header(struct policy_edits *e, const char *name, int count)
+{
+	if (count > 0 && e->n_del_hdr < 5) {
+		e->del_hdr[e->n_del_hdr] = name;
+		e->del_count[e->n_del_hdr++] = count;
+	}
+}
+
+/* A list, profile or campaign id: 1..64 visible ASCII characters. */
+static int id_ok(const char *s, int required)
+{
+	size_t len = strlen(s);
+
+	if (len == 0)
+		return !required;
+	if (len > TOKEN_FIELD_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!isgraph((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* Store failure: tempfail, or pass when StoreFailure is accept. */
+static void store_failed(const struct config *cfg, struct policy_edits *e,
+    const char *what, int rc)
+{
+	snprintf(e->log, sizeof(e->log), "%s: store error: %s; %s", what,
+	    store_strerror(rc), cfg->store_failure ==
+	    CONFIG_STOREFAIL_TEMPFAIL ? "tempfail" : "accepted (StoreFailure "
+	    "accept)");
+	if (cfg->store_failure == CONFIG_STOREFAIL_TEMPFAIL)
+		set_reply(e, POLICY_TEMPFAIL, "451", "4.3.0",
+		    "unsubscribe store unavailable, try again later");
+}
+
+/* Remove suppressed recipients; returns how many remain, or -1 on a store
+ * error (already reported in e). */
+static long drop_suppressed(const struct config *cfg, struct store *st,
+    struct policy_msg *m, struct policy_edits *e, size_t *kept)
+{
+	long remain = 0;
+	size_t off = 0;
+
+	if ((e->del_rcpt = calloc(m->n_rcpt, sizeof(size_t))) == NULL) {
+		store_failed(cfg, e, "outbound", STORE_EIO);
+		return -1;
+	}
+	for (size_t i = 0; i < m->n_rcpt; i++) {
+		char scope[STORE_SCOPE_MAX + 1];
+		int supp = 0, rc = STORE_OK;
+		if (m->rcpt[i].norm[0] != '\0')
+			rc = store_check(st, m->rcpt[i].norm, m->list, &supp,
+			    scope, sizeof(scope));
+		if (rc != STORE_OK) {
+			store_failed(cfg, e, "outbound", rc);
+			return -1;
+		}
+		if (supp) {
+			e->del_rcpt[e->n_del_rcpt++] = i;
+			off += (size_t)snprintf(e->tag + off, off < sizeof(e->tag)
+			    ? sizeof(e->tag) - off : 0, "%s%s",
+			    off ? ", " : "", m->rcpt[i].norm);
+			if (off >= sizeof(e->tag))
+				off = sizeof(e->tag);
+		} else {
+			*kept = i;
+			remain++;
+		}
+	}
+	return remain;
+}
+
+/* The outbound role: suppression, then headers for one recipient. */
+static void outbound(const struct config *cfg, const struct keyring *kr,
+    struct store *st, struct policy_msg *m, struct policy_edits *e)
+{
+	struct token_claims c;
+	size_t kept = 0;
+	long remain;
+	int detail, rc;
+
+	del_header(e, cfg->list_header, m->n_list);
+	del_header(e, cfg->profile_header, m->n_profile);
+	del_header(e, cfg->campaign_header, m->n_campaign);
+	if (!id_ok(m->list, 1) || !id_ok(m->profile, 0) ||
+	    !id_ok(m->campaign, 0)) {
+		snprintf(e->log, sizeof(e->log), "outbound: %s, profile or "
+		    "campaign id empty, over %d characters or not visible "
+		    "ASCII; no headers added", cfg->list_header, TOKEN_FIELD_MAX);
+		return;
+	}
+	if ((remain = drop_suppressed(cfg, st, m, e, &kept)) < 0)
+		return;
+	if (e->n_del_rcpt > 0 && cfg->suppressed_action == CONFIG_SUPP_TAG) {
+		e->n_del_rcpt = 0;	/* tag only: keep every recipient */
+		snprintf(e->log, sizeof(e->log), "outbound list=%s: "
+		    "suppressed recipients tagged, not removed: %s", m->list,
+		    e->tag);
+		return;
+	}
+	e->tag[0] = '\0';
+	if (remain == 0) {
+		snprintf(e->log, sizeof(e->log), "outbound list=%s: every "
+		    "recipient unsubscribed (%s): %s", m->list,
+		    m->n_rcpt == 1 ? m->rcpt[0].norm : "all",
+		    cfg->suppressed_action == CONFIG_SUPP_REJECT ? "rejected" :
+		    "discarded");
+		e->n_del_rcpt = 0;
+		if (cfg->suppressed_action == CONFIG_SUPP_REJECT)
+			set_reply(e, POLICY_REJECT, "550", "5.7.1",
+			    cfg->suppressed_reply);
+		else
+			e->verdict = POLICY_DISCARD;
+		return;
+	}
+	if (remain > 1 && cfg->multi_recipient == CONFIG_MULTI_SKIP) {
+		snprintf(e->log, sizeof(e->log), "outbound list=%s: %ld "
+		    "recipients, %zu suppressed; no List-Unsubscribe added: a "
+		    "token names one recipient, so send one message per "
+		    "recipient (or set MultipleRecipients first)", m->list,
+		    remain, e->n_del_rcpt);
+		return;
+	}
+	if (remain > 1) {	/* MultipleRecipients first */
+		for (kept = 0; kept < m->n_rcpt; kept++) {
+			size_t j = 0;
+			while (j < e->n_del_rcpt && e->del_rcpt[j] != kept)
+				j++;
+			if (j == e->n_del_rcpt)
+				break;
+		}
+	}
+	if (m->n_lu + m->n_lup > 0 && !cfg->replace_existing) {
+		snprintf(e->log, sizeof(e->log), "outbound list=%s: message "
+		    "has its own List-Unsubscribe; kept (ReplaceExisting no)",
+		    m->list);
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	strcpy(c.address, m->rcpt[kept].norm);
+	strcpy(c.list, m->list);
+	strcpy(c.profile, m->profile);
+	strcpy(c.campaign, m->campaign);
+	c.scope_all = cfg->scope_all;
+	c.issued = (uint64_t)time(NULL);
+	if (c.address[0] == '\0') {
+		snprintf(e->log, sizeof(e->log), "outbound list=%s: recipient "
+		    "%s is not a valid address; no headers", m->list,
+		    m->rcpt[kept].raw);
+		return;
+	}
+	rc = mint_headers(cfg, kr, st, &c, "\n\t", e->lu, sizeof(e->lu),
+	    &detail);
+	if (rc == MINT_ESTORE) {
+		e->lu[0] = '\0';
+		store_failed(cfg, e, "outbound", detail);
+		return;
+	}
+	if (rc != MINT_OK) {
+		e->lu[0] = '\0';
+		snprintf(e->log, sizeof(e->log), "outbound list=%s: cannot "
+		    "mint token: %s", m->list, rc == MINT_ETOKEN ?
+		    token_strerror(detail) : "header too long");
+		set_reply(e, POLICY_TEMPFAIL, "451", "4.3.0",
+		    "unsubscribe token could not be made, try again later");
+		return;
+	}
+	del_header(e, HEADER_LU, m->n_lu);
+	del_header(e, HEADER_LUP, m->n_lup);
+	e->add_lup = cfg->url[0] != '\0';
+	snprintf(e->log, sizeof(e->log), "outbound list=%s rcpt=%s%s: "
+	    "List-Unsubscribe added%s", m->list, c.address,
+	    e->n_del_rcpt ? " (suppressed recipients removed)" : "",
+	    m->n_lu ? ", application's replaced" : "");
+}
+
+/* Candidate callback: open the first token that verifies. */
+struct find {
+	const struct keyring *kr;
+	struct token_claims c;
+	int worst;		/* most telling failure seen */
+};
+
+static int try_candidate(const char *cand, size_t len, void *arg)
+{
+	struct find *f = arg;
+	int rc = token_open_text(f->kr, cand, len, &f->c);
+
+	if (rc == TOKEN_OK)
+		return 1;
+	if (rc == TOKEN_EAUTH || (rc == TOKEN_EKEY && f->worst != TOKEN_EAUTH))
+		f->worst = rc;
+	return 0;
+}
+
+/* Look up the local-part reference; 1 if it names a valid token. */
+static int find_by_ref(const struct keyring *kr, struct store *st,
+    const struct policy_msg *m, struct find *f, int *store_rc)
+{
+	uint8_t bin[TOKEN_BIN_MAX], ref[TOKEN_REF_LEN];
+	size_t len;
+	int rc;
+
+	*store_rc = STORE_OK;
+	if (!m->has_ref)
+		return 0;
+	rc = store_ref_get(st, m->ref, bin, sizeof(bin), &len);
+	if (rc != STORE_OK) {
+		if (rc != STORE_ENOTFOUND)
+			*store_rc = rc;
+		return 0;
+	}
+	if (token_open(kr, bin, len, &f->c) != TOKEN_OK ||
+	    token_ref(kr, f->c.key_id, &f->c, ref) != TOKEN_OK ||
+	    memcmp(ref, m->ref, sizeof(ref)) != 0)
+		return 0;
+	return 1;
+}
+
+/* The inbound role: find, verify and record the unsubscribe. */
+static void inbound(const struct config *cfg, const struct keyring *kr,
+    struct store *st, struct policy_msg *m, struct policy_edits *e)
+{
+	struct find f = { .kr = kr, .worst = 0 };
+	struct store_event ev;
+	int rc, changed = 0, found;
+
+	found = find_by_ref(kr, st, m, &f, &rc);
+	if (rc != STORE_OK) {
+		store_failed(cfg, e, "inbound", rc);
+		return;
+	}
+	if (!found)
+		found = mailparse_candidates(m->mp, try_candidate, &f) > 0;
+	if (!found) {
+		snprintf(e->log, sizeof(e->log), "inbound: no valid token%s; "
+		    "%s", f.worst == TOKEN_EAUTH ? " (forged or altered token "
+		    "seen, nothing recorded)" : f.worst == TOKEN_EKEY ?
+		    " (token from an unknown key, nothing recorded)" : "",
+		    cfg->pass_untokened ? "passed on for a human" : "rejected");
+		if (!cfg->pass_untokened)
+			set_reply(e, POLICY_REJECT, "550", "5.7.1",
+			    "no valid unsubscribe token found in this message");
+		return;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.action = STORE_UNSUBSCRIBE;
+	ev.source = STORE_SRC_MAILTO;
+	strcpy(ev.address, f.c.address);
+	strcpy(ev.scope, f.c.scope_all ? STORE_SCOPE_ALL : f.c.list);
+	snprintf(ev.detail, sizeof(ev.detail), "%s%s%s%s%s",
+	    f.c.campaign[0] ? "campaign=" : "", f.c.campaign,
+	    f.c.campaign[0] && f.c.profile[0] ? " " : "",
+	    f.c.profile[0] ? "profile=" : "", f.c.profile);
+	if ((rc = store_record(st, &ev, &changed)) != STORE_OK) {
+		store_failed(cfg, e, "inbound", rc);
+		return;
+	}
+	snprintf(e->log, sizeof(e->log), "inbound: unsubscribe recorded "
+	    "address=%s scope=%s source=mailto%s; message %s", ev.address,
+	    ev.scope, changed ? "" : " (repeat)",
+	    cfg->keep_consumed ? "kept for audit" : "discarded");
+	if (cfg->keep_consumed)
+		return;
+	/* Other recipients still get the message; only ours are dropped. */
+	if ((e->del_rcpt = calloc(m->n_rcpt, sizeof(size_t))) != NULL)
+		for (size_t i = 0; i < m->n_rcpt; i++)
+			if (m->rcpt[i].mailbox)
+				e->del_rcpt[e->n_del_rcpt++] = i;
+	if (e->del_rcpt == NULL || e->n_del_rcpt == m->n_rcpt) {
+		e->n_del_rcpt = 0;
+		e->verdict = POLICY_DISCARD;
+	}
+}
+
+void policy_decide(const struct config *cfg, const struct keyring *kr,
+    struct store *st, struct policy_msg *m, struct policy_edits *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->verdict = POLICY_ACCEPT;
+	if (m->mp != NULL)
+		inbound(cfg, kr, st, m, e);
+	else if (m->trusted && m->n_list > 0)
+		outbound(cfg, kr, st, m, e);
+}
+
+void policy_edits_free(struct policy_edits *e)
+{
+	free(e->del_rcpt);
+	e->del_rcpt = NULL;
+	e->n_del_rcpt = 0;
+}

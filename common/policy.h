@@ -1,0 +1,74 @@
+/* policy.h - what the milter does with one message: the outbound rules
+ * (headers, suppression) and the inbound role (consume unsubscribes).
+ * Knows nothing of libmilter: it fills a list of edits the caller applies. */
+#ifndef UNSUB_POLICY_H
+#define UNSUB_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "header.h"
+#include "keyring.h"
+#include "mailparse.h"
+#include "store.h"
+#include "token.h"
+
+#define POLICY_RCPT_MAX 1000	/* SMTP allows 100; Postfix default 1000 */
+
+struct policy_rcpt {
+	char *raw;			/* as given in RCPT TO, with <> */
+	char norm[ADDRESS_MAX + 1];	/* "" if not a valid address */
+	int mailbox;			/* 1: the mailbox, 2: with reference */
+};
+
+/* One message as the callbacks saw it. */
+struct policy_msg {
+	int trusted;			/* SMTP AUTH or InternalHosts */
+	struct policy_rcpt *rcpt;
+	size_t n_rcpt, cap_rcpt;
+	uint8_t ref[TOKEN_REF_LEN];	/* from a mailbox+REF recipient */
+	int has_ref;
+	char list[TOKEN_FIELD_MAX + 2];	/* one extra: too long is seen */
+	char profile[TOKEN_FIELD_MAX + 2];
+	char campaign[TOKEN_FIELD_MAX + 2];
+	int n_list, n_profile, n_campaign, n_lu, n_lup;	/* occurrences */
+	struct mailparse *mp;		/* inbound only */
+};
+
+enum policy_verdict { POLICY_ACCEPT, POLICY_REJECT, POLICY_TEMPFAIL,
+	POLICY_DISCARD };
+
+/* What the MTA should do; applied by the milter front end. */
+struct policy_edits {
+	enum policy_verdict verdict;
+	char rcode[4], xcode[8], reply[256];	/* for REJECT/TEMPFAIL */
+	const char *del_hdr[5];			/* delete every occurrence */
+	int del_count[5];
+	size_t n_del_hdr;
+	size_t *del_rcpt;			/* indexes into msg->rcpt */
+	size_t n_del_rcpt;
+	char lu[HEADER_VALUE_MAX];		/* add List-Unsubscribe if set */
+	int add_lup;				/* add List-Unsubscribe-Post */
+	char tag[ADDRESS_MAX + 64];		/* X-Unsub-Suppressed value */
+	char log[512];				/* one line saying what and why */
+};
+
+/* Reset a message for reuse (frees recipients and the parser). */
+void policy_msg_reset(struct policy_msg *m);
+/* Add an envelope recipient; returns 0 or -1 (out of memory / too many). */
+int policy_rcpt(const struct config *cfg, struct policy_msg *m,
+    const char *raw);
+/* Note one header (marker, profile, campaign, existing List-*, parser). */
+void policy_header(const struct config *cfg, struct policy_msg *m,
+    const char *name, const char *value);
+/* Does this message need its body (the inbound role)? */
+int policy_wants_body(const struct policy_msg *m);
+
+/* Decide at end of message. `edits` is filled in; its del_rcpt array must
+ * be freed with policy_edits_free. */
+void policy_decide(const struct config *cfg, const struct keyring *kr,
+    struct store *st, struct policy_msg *m, struct policy_edits *e);
+void policy_edits_free(struct policy_edits *e);
+
+#endif

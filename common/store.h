@@ -1,0 +1,113 @@
+/* store.h - the LMDB suppression store: current state plus append-only
+ * history, shared by several processes, durable, group-committed. */
+#ifndef UNSUB_STORE_H
+#define UNSUB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "address.h"
+#include "token.h"
+
+#define STORE_SCOPE_ALL "*"
+#define STORE_SCOPE_MAX TOKEN_FIELD_MAX
+#define STORE_DETAIL_MAX 255
+
+struct store;
+
+enum store_action { STORE_UNSUBSCRIBE = 1, STORE_RESUBSCRIBE = 2 };
+
+enum store_source {
+	STORE_SRC_MAILTO = 1,
+	STORE_SRC_ONECLICK,
+	STORE_SRC_LANDING,
+	STORE_SRC_MANUAL,
+	STORE_SRC_IMPORT,
+};
+
+enum {
+	STORE_OK = 0,
+	STORE_ENOTFOUND = -1,	/* nothing to do / no such entry */
+	STORE_EOPEN = -2,	/* directory missing, unreadable or read-only */
+	STORE_EIO = -3,		/* LMDB error; see store_strerror */
+	STORE_EFULL = -4,	/* map full and could not grow */
+	STORE_EINVAL = -5,	/* bad argument (empty or long field) */
+	STORE_ECORRUPT = -6,	/* a record that does not decode */
+};
+
+/* One change, and one history event (seq and time set by the store). */
+struct store_event {
+	uint64_t seq;		/* global order across processes */
+	uint64_t time;		/* Unix seconds */
+	enum store_action action;
+	enum store_source source;
+	char address[ADDRESS_MAX + 1];	/* normalised */
+	char scope[STORE_SCOPE_MAX + 1];	/* list name or "*" */
+	char detail[STORE_DETAIL_MAX + 1];	/* "k=v k=v", may be "" */
+};
+
+/* One current suppression. */
+struct store_entry {
+	char address[ADDRESS_MAX + 1];
+	char scope[STORE_SCOPE_MAX + 1];
+	uint64_t time;		/* when it began */
+	enum store_source source;
+};
+
+struct store_opts {
+	size_t map_size;	/* initial map size; 0: default (64 MiB) */
+	size_t map_max;		/* growth limit; 0: no limit */
+	int read_only;		/* unsubctl read verbs */
+};
+
+/* Open (creating if missing the files, never the directory). */
+int store_open(const char *dir, const struct store_opts *opts,
+    struct store **out);
+void store_close(struct store *st);
+
+/*
+ * Is `address` suppressed for `list` or for every list?  *scope_out (may be
+ * NULL) receives "*" or the list.  Read-only, no lock held after return.
+ */
+int store_check(struct store *st, const char *address, const char *list,
+    int *suppressed, char *scope_out, size_t scope_outsz);
+
+/*
+ * Apply a change and append its history event, durably (synced) before
+ * returning.  Concurrent callers in one process share one commit (group
+ * commit).  Unsubscribing an already-suppressed scope is recorded in history
+ * with "repeat" in the detail and sets *changed = 0; resubscribing a scope not
+ * suppressed returns STORE_ENOTFOUND and records nothing.  `ev->seq` and
+ * `ev->time` (when 0) are filled in.
+ */
+int store_record(struct store *st, struct store_event *ev, int *changed);
+/* Same, one synced commit per call, no batching (benchmarks compare). */
+int store_record_single(struct store *st, struct store_event *ev,
+    int *changed);
+
+typedef int (*store_entry_fn)(const struct store_entry *e, void *arg);
+typedef int (*store_event_fn)(const struct store_event *ev, void *arg);
+
+/* Current suppressions of one address (fn returns non-zero to stop). */
+int store_status(struct store *st, const char *address, store_entry_fn fn,
+    void *arg);
+/* Every current suppression, optionally of one scope and since a time. */
+int store_list(struct store *st, const char *scope, uint64_t since,
+    store_entry_fn fn, void *arg);
+/* The address's history, oldest first. */
+int store_history(struct store *st, const char *address, store_event_fn fn,
+    void *arg);
+
+/* Mailto reference -> sealed token (see token_ref). put is durable. */
+int store_ref_put(struct store *st, const uint8_t ref[TOKEN_REF_LEN],
+    const uint8_t *tok, size_t len);
+int store_ref_get(struct store *st, const uint8_t ref[TOKEN_REF_LEN],
+    uint8_t *tok, size_t toksz, size_t *len);
+
+const char *store_source_name(enum store_source s);
+int store_source_parse(const char *name, enum store_source *out);
+const char *store_action_name(enum store_action a);
+/* Last error text for this thread, with the LMDB reason. */
+const char *store_strerror(int err);
+
+#endif

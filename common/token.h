@@ -1,0 +1,64 @@
+/* token.h - sealed unsubscribe tokens (AES-256-GCM, versioned, key id). */
+#ifndef UNSUB_TOKEN_H
+#define UNSUB_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "address.h"
+#include "keyring.h"
+
+#define TOKEN_FIELD_MAX 64	/* list, profile and campaign ids */
+#define TOKEN_BIN_MAX 512	/* sealed bytes, with room to spare */
+#define TOKEN_TEXT_MAX 1024	/* either text encoding, NUL included */
+#define TOKEN_REF_LEN 15	/* mailto local-part reference, bytes */
+#define TOKEN_REF_TEXT 24	/* its base32 length */
+
+struct token_claims {
+	char address[ADDRESS_MAX + 1];	/* normalised recipient */
+	char list[TOKEN_FIELD_MAX + 1];
+	char profile[TOKEN_FIELD_MAX + 1];	/* "" when absent */
+	char campaign[TOKEN_FIELD_MAX + 1];	/* "" when absent */
+	int scope_all;			/* 1: every list; 0: this list */
+	uint64_t issued;		/* Unix seconds */
+	uint32_t key_id;		/* set by token_open and token_seal */
+};
+
+enum {
+	TOKEN_OK = 0,
+	TOKEN_EFORMAT = -1,	/* bad encoding, version or length */
+	TOKEN_EKEY = -2,	/* key id not in the keyring */
+	TOKEN_EAUTH = -3,	/* authentication failed: forged or altered */
+	TOKEN_EFIELD = -4,	/* a claim is empty or too long */
+	TOKEN_ESPACE = -5,	/* output buffer too small */
+	TOKEN_ECRYPTO = -6,	/* OpenSSL failed; see the error text */
+};
+
+/* Seal `c` with the newest key; returns bytes written or a TOKEN_E* code. */
+int token_seal(const struct keyring *kr, struct token_claims *c,
+    uint8_t *out, size_t outsz);
+/* Verify and decrypt `len` bytes into `c`. */
+int token_open(const struct keyring *kr, const uint8_t *in, size_t len,
+    struct token_claims *c);
+
+/* Seal and encode: base64url for the URL path, base32 for mail. */
+int token_seal_url(const struct keyring *kr, struct token_claims *c,
+    char *out, size_t outsz);
+int token_seal_mail(const struct keyring *kr, struct token_claims *c,
+    char *out, size_t outsz);
+/* Decode text in either encoding and open it. */
+int token_open_text(const struct keyring *kr, const char *text, size_t len,
+    struct token_claims *c);
+
+/*
+ * The mailto local-part reference: a keyed hash of (address, list, scope)
+ * under key `key_id`, TOKEN_REF_LEN bytes.  The store maps it to a sealed
+ * token; see unsub-milter(8), "Token placement".
+ */
+int token_ref(const struct keyring *kr, uint32_t key_id,
+    const struct token_claims *c, uint8_t ref[TOKEN_REF_LEN]);
+
+/* Last error text (OpenSSL queue drained into it), thread-local. */
+const char *token_strerror(int err);
+
+#endif

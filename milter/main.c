@@ -1,0 +1,214 @@
+/* main.c - unsub-milter: options, keys, socket, privileges, smfi_main. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "milter.h"
+
+#define DEFAULT_CONFIG "/etc/unsub-milter/unsub-milter.conf"
+
+static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct snap *snap_current;
+static struct store *the_store;
+static const char *config_path = DEFAULT_CONFIG;
+
+/* Take a reference to the current configuration. */
+struct snap *snap_get(void)
+{
+	struct snap *s;
+
+	pthread_mutex_lock(&snap_lock);
+	s = snap_current;
+	s->refs++;
+	pthread_mutex_unlock(&snap_lock);
+	return s;
+}
+
+/* Drop a reference; the last one frees the snapshot. */
+void snap_put(struct snap *s)
+{
+	int last;
+
+	pthread_mutex_lock(&snap_lock);
+	last = --s->refs == 0;
+	pthread_mutex_unlock(&snap_lock);
+	if (last) {
+		keyring_free(s->kr);
+		free(s);
+	}
+}
+
+struct store *milter_store(void)
+{
+	return the_store;
+}
+
+/* Read config and keyring into a new snapshot; NULL with err on failure. */
+static struct snap *snap_load(const char *path, char *err, size_t errsz)
+{
+	struct snap *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	s->refs = 1;
+	config_defaults(&s->cfg);
+	if (config_load(path, &s->cfg, err, errsz) != 0 ||
+	    keyring_load(s->cfg.key_file, &s->kr, err, errsz) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Swap in a fresh snapshot; connections keep theirs until they close. */
+static void reload(void)
+{
+	char err[1024];
+	struct snap *s = snap_load(config_path, err, sizeof(err)), *old;
+
+	if (s == NULL) {
+		log_err("reload failed, keeping the running configuration: %s",
+		    err);
+		return;
+	}
+	if (strcmp(s->cfg.database, snap_current->cfg.database) != 0 ||
+	    strcmp(s->cfg.socket, snap_current->cfg.socket) != 0)
+		log_warn("reload: Socket and Database changes need a restart");
+	log_set_level((enum log_level)s->cfg.log_level);
+	pthread_mutex_lock(&snap_lock);
+	old = snap_current;
+	snap_current = s;
+	pthread_mutex_unlock(&snap_lock);
+	snap_put(old);
+	log_info("reloaded %s (%zu keys)", config_path, keyring_count(s->kr));
+}
+
+/* Waits for SIGUSR1 and reloads (libmilter owns HUP, TERM and INT). */
+static void *reload_thread(void *arg)
+{
+	sigset_t *set = arg;
+	int sig;
+
+	for (;;)
+		if (sigwait(set, &sig) == 0 && sig == SIGUSR1)
+			reload();
+	return NULL;
+}
+
+/* Refuse a unix socket another live process is listening on. */
+static void check_socket_free(const char *spec)
+{
+	struct sockaddr_un sun;
+	const char *path = NULL;
+	int fd;
+
+	if (strncmp(spec, "unix:", 5) == 0)
+		path = spec + 5;
+	else if (strncmp(spec, "local:", 6) == 0)
+		path = spec + 6;
+	if (path == NULL || strlen(path) >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		log_fatal("socket %s is in use by another process", path);
+	close(fd);
+}
+
+/* Let the MTA's user connect to a unix socket. */
+static void socket_mode(const struct config *cfg)
+{
+	const char *s = cfg->socket;
+	const char *path = strncmp(s, "unix:", 5) == 0 ? s + 5 :
+	    strncmp(s, "local:", 6) == 0 ? s + 6 : NULL;
+
+	if (path != NULL && chmod(path, (mode_t)cfg->socket_mode) < 0)
+		log_fatal("chmod %s: %s", path, strerror(errno));
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: unsub-milter [-f] [-n] [-c FILE] [-u USER]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *user = NULL;
+	int foreground = 0, check = 0, ch, rc;
+	struct store_opts so = { 0, 0, 0 };
+	char err[1024];
+	sigset_t set;
+	pthread_t tid;
+
+	while ((ch = getopt(argc, argv, "c:fnu:")) != -1) {
+		switch (ch) {
+		case 'c': config_path = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'n': check = 1; break;
+		case 'u': user = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if ((snap_current = snap_load(config_path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "unsub-milter: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	log_open("unsub-milter", foreground);
+	log_set_level((enum log_level)snap_current->cfg.log_level);
+	if (user == NULL && snap_current->cfg.user[0] != '\0')
+		user = snap_current->cfg.user;
+	if (!foreground && daemon(0, 0) < 0)
+		log_fatal("daemon: %s", strerror(errno));
+	if (snap_current->cfg.pid_file[0] != '\0' &&
+	    daemon_pidfile_write(snap_current->cfg.pid_file, err,
+	    sizeof(err)) < 0)
+		log_fatal("%s", err);
+	check_socket_free(snap_current->cfg.socket);
+	if (smfi_register(milter_desc) != MI_SUCCESS ||
+	    smfi_setconn(snap_current->cfg.socket) != MI_SUCCESS ||
+	    smfi_opensocket(1) != MI_SUCCESS)
+		log_fatal("cannot listen on %s", snap_current->cfg.socket);
+	socket_mode(&snap_current->cfg);
+	if (user != NULL && daemon_drop_privileges(user, err, sizeof(err)) < 0)
+		log_fatal("%s", err);
+	so.map_size = snap_current->cfg.map_size;
+	so.map_max = snap_current->cfg.map_max;
+	if ((rc = store_open(snap_current->cfg.database, &so, &the_store)) !=
+	    STORE_OK)
+		log_fatal("store: %s", store_strerror(rc));
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (pthread_create(&tid, NULL, reload_thread, &set) != 0)
+		log_fatal("cannot start the reload thread");
+	log_info("started on %s (%zu keys, store %s)",
+	    snap_current->cfg.socket, keyring_count(snap_current->kr),
+	    snap_current->cfg.database);
+	rc = smfi_main();
+	log_info("stopping");
+	store_close(the_store);
+	if (snap_current->cfg.pid_file[0] != '\0')
+		unlink(snap_current->cfg.pid_file);
+	return rc == MI_SUCCESS ? 0 : 1;
+}

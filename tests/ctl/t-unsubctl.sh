@@ -1,0 +1,111 @@
+#!/bin/sh
+# Golden-output test of every unsubctl verb, with exit codes, and two
+# shells writing at once.  UPDATE_GOLDEN=1 rewrites the golden file.
+. "$(dirname "$0")/../common.sh"
+unsub_env </dev/null
+GOLDEN="$TOP/tests/ctl/golden.out"
+
+# Run one command; record its stdout, stderr and exit code, normalised.
+step() {
+	echo "\$ unsubctl $*"
+	set +e
+	"$B/unsubctl" -c "$CONF" "$@" >"$T/o" 2>"$T/e"
+	rc=$?
+	set -e
+	cat "$T/o"
+	sed 's/^/stderr: /' "$T/e"
+	echo "exit $rc"
+}
+
+normalise() {
+	sed -E -e "s#$T#TMP#g" \
+	    -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z/TIME/g' \
+	    -e 's/\b[0-9a-f]{8}\b/KEYID/g' \
+	    -e 's#/u/[A-Za-z0-9_-]+#/u/TOKEN#g' \
+	    -e 's/\+[a-z2-7]{24}@/+REF@/g' \
+	    -e 's/%20[a-z2-7]+&body=[a-z2-7]+/%20MTOKEN\&body=MTOKEN/g' \
+	    -e 's/"seq":[0-9]+/"seq":N/g'
+}
+
+{
+	step keys
+	step token Reader@Example.com --list news --campaign c1 --profile p9
+	tok=$(sed -n 's#.*/u/\([A-Za-z0-9_-]*\)>.*#\1#p' "$T/o")
+	mtok=$(sed -n 's#.*&body=\([a-z2-7]*\)>.*#\1#p' "$T/o")
+	step decode "$tok"
+	step decode "$mtok" --json
+	step decode "https://unsub.example.com/u/$tok"
+	bad=$(echo "$tok" | sed 's/^\(.\{20\}\)\(.\)/\1\2\2/; s/^\(.\{20\}\)./\1/')
+	[ "$bad" != "$tok" ] || bad=$(echo "$tok" | tr 'A-Za-z' 'B-Zab-za')
+	step decode "$bad"
+	step decode "$(echo "$tok" | cut -c1-60)"
+	step status reader@example.com --json
+	step add Reader@Example.com --list news --reason "asked by phone"
+	step add reader@example.com --list news
+	step status reader@example.com
+	step status reader@example.com --json
+	step resubscribe reader@example.com --list news
+	step resubscribe reader@example.com --list news --by alice
+	step resubscribe reader@example.com --list news --by alice
+	step add reader@example.com
+	step history reader@example.com
+	step history reader@example.com --json
+	step history nobody@example.com
+	printf 'address,scope\nimp1@example.com,news\nIMP2@example.com\nnot-an-address\nimp1@example.com,news\n' >"$T/imp.csv"
+	step import "$T/imp.csv"
+	step list
+	step list --list news --json
+	step list --since 2999-01-01
+	step export
+	step export --format jsonl
+	step stats
+	step frobnicate
+	step status
+	step status "bad address"
+	step
+} 2>&1 | normalise >"$T/actual"
+
+# Exit code 3 with a one-line message: bad config, missing keys, missing store.
+printf 'Nonsense yes\n' >"$T/bad.conf"
+set +e
+"$B/unsubctl" -c "$T/bad.conf" keys 2>"$T/e"; rc=$?
+set -e
+assert_eq "$rc" 3 "bad config exit"
+assert_eq "$(cat "$T/e")" "unsubctl: $T/bad.conf:1: unknown key \"Nonsense\"" "bad config message"
+sed "s#^KeyFile .*#KeyFile $T/nokeys#; s#^Database .*#Database $T/nodb#" "$CONF" >"$T/c2.conf"
+set +e
+"$B/unsubctl" -c "$T/c2.conf" decode abc 2>"$T/e"; rc=$?
+set -e
+assert_eq "$rc" 3 "missing key file exit"
+assert_eq "$(wc -l <"$T/e")" 1 "missing key file: one line"
+set +e
+"$B/unsubctl" -c "$T/c2.conf" status a@example.com 2>"$T/e"; rc=$?
+set -e
+assert_eq "$rc" 3 "missing store exit"
+chmod 0644 "$T/keys"
+set +e
+"$B/unsubctl" -c "$CONF" keys 2>"$T/e"; rc=$?
+set -e
+assert_eq "$rc" 3 "key file 0644 refused"
+assert_match "open to group or others" "$(cat "$T/e")" "0644 message"
+chmod 0600 "$T/keys"
+
+if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then
+	cp "$T/actual" "$GOLDEN"
+	echo "golden file rewritten"
+fi
+diff -u "$GOLDEN" "$T/actual" || fail "unsubctl output differs from $GOLDEN"
+
+# Two shells at once: 2 x 150 manual suppressions, none lost.
+for s in a b; do
+	( i=0; while [ $i -lt 150 ]; do
+		"$B/unsubctl" -c "$CONF" add "$s$i@conc.example" --list news >/dev/null
+		i=$((i + 1)); done ) &
+	PIDS="$PIDS $!"
+done
+wait
+n=$("$B/unsubctl" -c "$CONF" list --list news | grep -c '@conc.example')
+assert_eq "$n" 300 "concurrent adds present"
+"$B/unsubctl" -c "$CONF" history a149@conc.example --json | grep -q '"action":"unsubscribe"' ||
+	fail "history of a concurrent add"
+echo "unsubctl golden output and concurrency: ok"

@@ -1,0 +1,66 @@
+-- lib.lua - helpers for the miltertest scripts.  Globals from the driver
+-- (-D): sock (milter socket), ctl (unsubctl command with -c CONF).
+
+function fail(msg)
+	error(msg, 2)
+end
+
+function check(ok, msg)
+	if not ok then
+		error(msg, 2)
+	end
+end
+
+-- Run a shell command, return its whole output and exit status.
+function run(cmd)
+	local p = io.popen(cmd .. " 2>&1; echo \"rc=$?\"")
+	local out = p:read("*a")
+	p:close()
+	local rc = tonumber(string.match(out, "rc=(%d+)\n$"))
+	return string.gsub(out, "rc=%d+\n$", ""), rc
+end
+
+-- Open a connection from ip (trusted 127.0.0.1 by default), negotiated.
+function open(ip)
+	local conn = mt.connect(sock, 40, 0.05)
+	check(conn ~= nil, "cannot connect to " .. sock)
+	check(mt.negotiate(conn, nil, nil, nil) == nil, "negotiate failed")
+	check(mt.conninfo(conn, "client.example", ip or "127.0.0.1") == nil,
+	    "conninfo failed")
+	return conn
+end
+
+-- Send envelope and headers (a list of {name, value}) and body, up to eom.
+function message(conn, from, rcpts, headers, body, macros)
+	mt.macro(conn, SMFIC_MAIL, "i", "TESTQID", table.unpack(macros or {}))
+	check(mt.mailfrom(conn, from) == nil, "mailfrom failed")
+	for _, r in ipairs(rcpts) do
+		check(mt.rcptto(conn, r) == nil, "rcptto failed")
+	end
+	for _, h in ipairs(headers) do
+		check(mt.header(conn, h[1], h[2]) == nil, "header failed")
+	end
+	check(mt.eoh(conn) == nil, "eoh failed")
+	if body then
+		check(mt.bodystring(conn, body) == nil, "body failed")
+	end
+	check(mt.eom(conn) == nil, "eom failed")
+end
+
+-- The https token of an added List-Unsubscribe value.
+function url_token(lu)
+	local t = string.match(lu, "<https://unsub%.example%.com/u/([%w_-]+)>")
+	check(t ~= nil, "no https URI in List-Unsubscribe: " .. tostring(lu))
+	return t
+end
+
+-- Decode a token with unsubctl; returns its output.
+function decode(tok)
+	local out, rc = run(ctl .. " decode '" .. tok .. "'")
+	check(rc == 0, "decode failed (" .. tostring(rc) .. "): " .. out)
+	return out
+end
+
+function field(out, name)
+	return string.match(out, name .. ":%s+([^\n]+)")
+end

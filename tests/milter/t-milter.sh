@@ -1,0 +1,19 @@
+#!/bin/sh
+# The real unsub-milter driven by miltertest, one Lua script per rule.
+. "$(dirname "$0")/../common.sh"
+unsub_env </dev/null
+milter_start
+failed=0
+for s in "$TOP"/tests/milter/*.lua; do
+	case "$s" in */lib.lua) continue ;; esac
+	if miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
+	    -D ctl="$B/unsubctl -c $CONF" -s "$s" >"$T/lua.out" 2>&1; then
+		echo "ok   $(basename "$s")"
+	else
+		echo "FAIL $(basename "$s")"; sed 's/^/     /' "$T/lua.out"
+		failed=1
+	fi
+done
+kill -0 "$MILTER_PID" || fail "milter died: $(cat "$T/milter.log")"
+echo "--- milter log"; cat "$T/milter.log"
+[ $failed = 0 ]

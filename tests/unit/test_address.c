@@ -1,0 +1,164 @@
+/* test_address.c - address normalisation and validation, codecs, header. */
+#include <string.h>
+
+#include "address.h"
+#include "codec.h"
+#include "header.h"
+#include "unit.h"
+
+static const struct {
+	const char *in;
+	int cs;
+	int want;
+	const char *norm;
+} addrs[] = {
+	{ "Reader@Example.COM", 0, ADDRESS_OK, "reader@example.com" },
+	{ "Reader@Example.COM", 1, ADDRESS_OK, "Reader@example.com" },
+	{ "<a.b+tag@sub.example.org>", 0, ADDRESS_OK, "a.b+tag@sub.example.org" },
+	{ "  spaced@example.com ", 0, ADDRESS_OK, "spaced@example.com" },
+	{ "user@[192.0.2.1]", 0, ADDRESS_OK, "user@[192.0.2.1]" },
+	{ "", 0, ADDRESS_EEMPTY, NULL },
+	{ "<>", 0, ADDRESS_EEMPTY, NULL },
+	{ "no-at-sign", 0, ADDRESS_ENOAT, NULL },
+	{ "@example.com", 0, ADDRESS_ELOCAL, NULL },
+	{ ".a@example.com", 0, ADDRESS_ELOCAL, NULL },
+	{ "a..b@example.com", 0, ADDRESS_ELOCAL, NULL },
+	{ "a b@example.com", 0, ADDRESS_ELOCAL, NULL },
+	{ "a@", 0, ADDRESS_EDOMAIN, NULL },
+	{ "a@-example.com", 0, ADDRESS_EDOMAIN, NULL },
+	{ "a@example..com", 0, ADDRESS_EDOMAIN, NULL },
+	{ "a@exa_mple.com", 0, ADDRESS_EDOMAIN, NULL },
+	{ "a@example.com-", 0, ADDRESS_EDOMAIN, NULL },
+	{ "0123456789012345678901234567890123456789012345678901234567890123"
+	  "4@example.com", 0, ADDRESS_ELOCAL, NULL },
+};
+
+START_TEST(normalise)
+{
+	char out[ADDRESS_MAX + 1];
+	int rc = address_normalise(addrs[_i].in, addrs[_i].cs, out,
+	    sizeof(out));
+
+	ck_assert_msg(rc == addrs[_i].want, "\"%s\": got %s, want %s",
+	    addrs[_i].in, address_strerror(rc),
+	    address_strerror(addrs[_i].want));
+	if (addrs[_i].norm != NULL)
+		ck_assert_msg(strcmp(out, addrs[_i].norm) == 0,
+		    "\"%s\": got \"%s\", want \"%s\"", addrs[_i].in, out,
+		    addrs[_i].norm);
+}
+END_TEST
+
+START_TEST(too_long)
+{
+	char in[300], out[ADDRESS_MAX + 1];
+
+	memset(in, 'a', sizeof(in));
+	strcpy(in + 250, "@x.io");
+	ck_assert_int_eq(address_normalise(in, 0, out, sizeof(out)),
+	    ADDRESS_ELONG);
+}
+END_TEST
+
+/* RFC 4648 test vectors (base32 lowercase, no padding; base64url). */
+static const struct {
+	const char *bin, *b32, *b64u;
+} vec[] = {
+	{ "", "", "" },
+	{ "f", "my", "Zg" },
+	{ "fo", "mzxq", "Zm8" },
+	{ "foo", "mzxw6", "Zm9v" },
+	{ "foob", "mzxw6yq", "Zm9vYg" },
+	{ "fooba", "mzxw6ytb", "Zm9vYmE" },
+	{ "foobar", "mzxw6ytboi", "Zm9vYmFy" },
+	{ "\xfb\xff", "7p7q", "-_8" },
+};
+
+START_TEST(codec_vectors)
+{
+	char out[64];
+	uint8_t back[64];
+	size_t n = strlen(vec[_i].bin);
+	int m;
+
+	ck_assert_int_eq(codec_b32_encode((const uint8_t *)vec[_i].bin, n, out,
+	    sizeof(out)), (int)strlen(vec[_i].b32));
+	ck_assert_str_eq(out, vec[_i].b32);
+	ck_assert_int_eq(codec_b64u_encode((const uint8_t *)vec[_i].bin, n,
+	    out, sizeof(out)), (int)strlen(vec[_i].b64u));
+	ck_assert_str_eq(out, vec[_i].b64u);
+	m = codec_b32_decode(vec[_i].b32, strlen(vec[_i].b32), back,
+	    sizeof(back));
+	ck_assert_int_eq(m, (int)n);
+	ck_assert_mem_eq(back, vec[_i].bin, n);
+	m = codec_b64u_decode(vec[_i].b64u, strlen(vec[_i].b64u), back,
+	    sizeof(back));
+	ck_assert_int_eq(m, (int)n);
+	ck_assert_mem_eq(back, vec[_i].bin, n);
+}
+END_TEST
+
+static const char *const bad_b32[] = { "m", "mzx", "mzxw6y", "my==",
+	"m1", "mz", "mzxw7" };
+
+START_TEST(codec_rejects)
+{
+	uint8_t back[64];
+
+	ck_assert_msg(codec_b32_decode(bad_b32[_i], strlen(bad_b32[_i]), back,
+	    sizeof(back)) < 0, "\"%s\": got decoded, want rejected",
+	    bad_b32[_i]);
+	ck_assert_int_eq(codec_b64u_decode("Zm9v+", 5, back, sizeof(back)), -1);
+	ck_assert_int_eq(codec_b64u_decode("Zm9vYmFy", 8, back, 3), -1);
+	ck_assert_int_eq(codec_b32_decode("MZXW6", 5, back, sizeof(back)), 3);
+}
+END_TEST
+
+static const struct {
+	const char *url, *mailbox, *want;
+} hdr[] = {
+	{ "https://u.example/u/", "unsubscribe@u.example",
+	  "<https://u.example/u/TOK>,\n\t<mailto:unsubscribe+REF@u.example"
+	  "?subject=unsubscribe%20mtok&body=mtok>" },
+	{ "https://u.example/u/", "", "<https://u.example/u/TOK>" },
+	{ "", "unsubscribe@u.example",
+	  "<mailto:unsubscribe+REF@u.example?subject=unsubscribe%20mtok"
+	  "&body=mtok>" },
+	{ "", "", NULL },
+};
+
+START_TEST(header_format)
+{
+	char out[HEADER_VALUE_MAX];
+	int n = header_list_unsubscribe(out, sizeof(out), "\n\t", hdr[_i].url,
+	    "TOK", hdr[_i].mailbox, "REF", "mtok");
+
+	if (hdr[_i].want == NULL) {
+		ck_assert_int_eq(n, -1);
+		return;
+	}
+	ck_assert_msg(n == (int)strlen(hdr[_i].want) &&
+	    strcmp(out, hdr[_i].want) == 0, "got \"%s\", want \"%s\"", out,
+	    hdr[_i].want);
+	ck_assert_int_eq(header_list_unsubscribe(out, strlen(hdr[_i].want),
+	    "\n\t", hdr[_i].url,
+	    "TOK", hdr[_i].mailbox, "REF", "mtok"), -1);
+}
+END_TEST
+
+static Suite *address_suite(void)
+{
+	Suite *s = suite_create("address");
+	TCase *tc = tcase_create("address");
+
+	tcase_add_loop_test(tc, normalise, 0, sizeof(addrs) / sizeof(addrs[0]));
+	tcase_add_test(tc, too_long);
+	tcase_add_loop_test(tc, codec_vectors, 0, sizeof(vec) / sizeof(vec[0]));
+	tcase_add_loop_test(tc, codec_rejects, 0,
+	    sizeof(bad_b32) / sizeof(bad_b32[0]));
+	tcase_add_loop_test(tc, header_format, 0, sizeof(hdr) / sizeof(hdr[0]));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(address_suite)
