@@ -8,10 +8,13 @@
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
@@ -25,22 +28,45 @@
 #define PT_FIXED 6
 #define PT_MAX (PT_FIXED + 4 + ADDRESS_MAX + 3 * TOKEN_FIELD_MAX)
 
+#define NONCE_BATCH 32
+
+/* Per-thread state: a cipher context for each direction that keeps the key
+ * schedule of the last key used, and a batch of random nonces (one
+ * RAND_bytes call per NONCE_BATCH seals). */
+struct token_tls {
+	EVP_CIPHER_CTX *enc, *dec;
+	EVP_MAC_CTX *mac;
+	uint8_t enc_key[KEYRING_KEYLEN], dec_key[KEYRING_KEYLEN];
+	uint8_t mac_key[KEYRING_KEYLEN];
+	int enc_keyed, dec_keyed, mac_keyed;
+	uint8_t nonces[NONCE_BATCH * NONCE_LEN];
+	size_t nonces_left;
+};
+
 static pthread_once_t token_once = PTHREAD_ONCE_INIT;
-static pthread_key_t token_ctx_key;
+static pthread_key_t token_tls_key;
 static EVP_CIPHER *token_cipher;
+static EVP_MAC *token_hmac;
 static __thread char token_errbuf[512];
 
-/* Free a thread's cached cipher context when the thread exits. */
-static void ctx_free(void *ctx)
+/* Free a thread's state when the thread exits. */
+static void tls_free(void *p)
 {
-	EVP_CIPHER_CTX_free(ctx);
+	struct token_tls *t = p;
+
+	EVP_CIPHER_CTX_free(t->enc);
+	EVP_CIPHER_CTX_free(t->dec);
+	EVP_MAC_CTX_free(t->mac);
+	OPENSSL_cleanse(t, sizeof(*t));
+	free(t);
 }
 
 /* Fetch the cipher once per process. */
 static void token_init(void)
 {
 	token_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-	pthread_key_create(&token_ctx_key, ctx_free);
+	token_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	pthread_key_create(&token_tls_key, tls_free);
 }
 
 /* Record `what` and drain the OpenSSL error queue into the error text. */
@@ -62,18 +88,87 @@ static int crypto_fail(const char *what)
 	return TOKEN_ECRYPTO;
 }
 
-/* This thread's reusable cipher context, or NULL. */
-static EVP_CIPHER_CTX *thread_ctx(void)
+/* This thread's state, created on first use; NULL if out of memory. */
+static struct token_tls *thread_state(void)
 {
-	EVP_CIPHER_CTX *ctx;
+	struct token_tls *t;
 
 	pthread_once(&token_once, token_init);
-	if (token_cipher == NULL)
+	if (token_cipher == NULL || token_hmac == NULL)
 		return NULL;
-	if ((ctx = pthread_getspecific(token_ctx_key)) == NULL &&
-	    (ctx = EVP_CIPHER_CTX_new()) != NULL)
-		pthread_setspecific(token_ctx_key, ctx);
-	return ctx;
+	if ((t = pthread_getspecific(token_tls_key)) != NULL)
+		return t;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	if ((t->enc = EVP_CIPHER_CTX_new()) == NULL ||
+	    (t->dec = EVP_CIPHER_CTX_new()) == NULL ||
+	    (t->mac = EVP_MAC_CTX_new(token_hmac)) == NULL ||
+	    pthread_setspecific(token_tls_key, t) != 0) {
+		tls_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* Take a fresh random nonce from the thread's batch. */
+static int next_nonce(struct token_tls *t, uint8_t *out)
+{
+	if (t->nonces_left == 0) {
+		if (RAND_bytes(t->nonces, sizeof(t->nonces)) != 1)
+			return -1;
+		t->nonces_left = NONCE_BATCH;
+	}
+	t->nonces_left--;
+	memcpy(out, t->nonces + t->nonces_left * NONCE_LEN, NONCE_LEN);
+	OPENSSL_cleanse(t->nonces + t->nonces_left * NONCE_LEN, NONCE_LEN);
+	return 0;
+}
+
+/* Does the context already hold this key?  Compared by secret, not id:
+ * a reloaded keyring may reuse an id for another secret. */
+static int same_key(int keyed, const uint8_t *cur, const struct keyring_key *k)
+{
+	return keyed && CRYPTO_memcmp(cur, k->secret, KEYRING_KEYLEN) == 0;
+}
+
+/* Set key (only when it changed) and nonce on a cipher context. */
+static int keyed_init(EVP_CIPHER_CTX *ctx, int enc, int *keyed,
+    uint8_t *cur, const struct keyring_key *k, const uint8_t *iv)
+{
+	const uint8_t *key = same_key(*keyed, cur, k) ? NULL : k->secret;
+	int ok = enc ? EVP_EncryptInit_ex2(ctx, key ? token_cipher : NULL,
+	    key, iv, NULL) : EVP_DecryptInit_ex2(ctx, key ? token_cipher :
+	    NULL, key, iv, NULL);
+
+	*keyed = ok == 1;
+	memcpy(cur, k->secret, KEYRING_KEYLEN);
+	return ok == 1 ? 0 : -1;
+}
+
+/* Key the HMAC context with the reference subkey of k (when it changed),
+ * else just restart it. */
+static int mac_init(struct token_tls *t, const struct keyring_key *k)
+{
+	static const char label[] = "unsub-milter mailto reference";
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	uint8_t sub[EVP_MAX_MD_SIZE];
+	unsigned sublen = 0;
+	int ok;
+
+	if (same_key(t->mac_keyed, t->mac_key, k))
+		return EVP_MAC_init(t->mac, NULL, 0, NULL) == 1 ? 0 : -1;
+	/* A subkey of its own, so the AES key never doubles as a MAC key. */
+	if (HMAC(EVP_sha256(), k->secret, KEYRING_KEYLEN,
+	    (const uint8_t *)label, sizeof(label), sub, &sublen) == NULL)
+		return -1;
+	ok = EVP_MAC_init(t->mac, sub, sublen, params);
+	OPENSSL_cleanse(sub, sizeof(sub));
+	t->mac_keyed = ok == 1;
+	memcpy(t->mac_key, k->secret, KEYRING_KEYLEN);
+	return ok == 1 ? 0 : -1;
 }
 
 /* Append a length-prefixed field; -1 if it is too long. */
@@ -148,12 +243,14 @@ int token_seal(const struct keyring *kr, struct token_claims *c,
     uint8_t *out, size_t outsz)
 {
 	const struct keyring_key *k = keyring_newest(kr);
-	EVP_CIPHER_CTX *ctx = thread_ctx();
+	struct token_tls *t = thread_state();
+	EVP_CIPHER_CTX *ctx;
 	uint8_t pt[PT_MAX];
 	int ptlen, n, fin;
 
-	if (ctx == NULL || k == NULL)
+	if (t == NULL || k == NULL)
 		return crypto_fail("cipher context");
+	ctx = t->enc;
 	if ((ptlen = encode_claims(c, pt)) < 0)
 		return ptlen;
 	if ((size_t)ptlen + HDR_LEN + NONCE_LEN + TAG_LEN > outsz)
@@ -162,10 +259,10 @@ int token_seal(const struct keyring *kr, struct token_claims *c,
 	out[0] = TOKEN_VERSION;
 	for (int i = 0; i < 4; i++)
 		out[1 + i] = (uint8_t)(k->id >> (24 - 8 * i));
-	if (RAND_bytes(out + HDR_LEN, NONCE_LEN) != 1)
+	if (next_nonce(t, out + HDR_LEN) < 0)
 		return crypto_fail("RAND_bytes");
-	if (EVP_EncryptInit_ex2(ctx, token_cipher, k->secret, out + HDR_LEN,
-	    NULL) != 1 ||
+	if (keyed_init(ctx, 1, &t->enc_keyed, t->enc_key, k,
+	    out + HDR_LEN) < 0 ||
 	    EVP_EncryptUpdate(ctx, NULL, &n, out, HDR_LEN) != 1 ||
 	    EVP_EncryptUpdate(ctx, out + HDR_LEN + NONCE_LEN, &n, pt,
 	    ptlen) != 1 ||
@@ -180,14 +277,16 @@ int token_open(const struct keyring *kr, const uint8_t *in, size_t len,
     struct token_claims *c)
 {
 	const struct keyring_key *k;
-	EVP_CIPHER_CTX *ctx = thread_ctx();
+	struct token_tls *t = thread_state();
+	EVP_CIPHER_CTX *ctx;
 	uint8_t pt[PT_MAX];
 	size_t ctlen;
 	uint32_t id;
 	int n, fin;
 
-	if (ctx == NULL)
+	if (t == NULL)
 		return crypto_fail("cipher context");
+	ctx = t->dec;
 	if (len < HDR_LEN + NONCE_LEN + PT_FIXED + TAG_LEN ||
 	    len > HDR_LEN + NONCE_LEN + PT_MAX + TAG_LEN ||
 	    in[0] != TOKEN_VERSION)
@@ -197,8 +296,8 @@ int token_open(const struct keyring *kr, const uint8_t *in, size_t len,
 	if ((k = keyring_find(kr, id)) == NULL)
 		return TOKEN_EKEY;
 	ctlen = len - HDR_LEN - NONCE_LEN - TAG_LEN;
-	if (EVP_DecryptInit_ex2(ctx, token_cipher, k->secret, in + HDR_LEN,
-	    NULL) != 1 ||
+	if (keyed_init(ctx, 0, &t->dec_keyed, t->dec_key, k,
+	    in + HDR_LEN) < 0 ||
 	    EVP_DecryptUpdate(ctx, NULL, &n, in, HDR_LEN) != 1 ||
 	    EVP_DecryptUpdate(ctx, pt, &n, in + HDR_LEN + NONCE_LEN,
 	    (int)ctlen) != 1 ||
@@ -260,15 +359,17 @@ int token_open_text(const struct keyring *kr, const char *text, size_t len,
 int token_ref(const struct keyring *kr, uint32_t key_id,
     const struct token_claims *c, uint8_t ref[TOKEN_REF_LEN])
 {
-	static const char label[] = "unsub-milter mailto reference";
 	const struct keyring_key *k = keyring_find(kr, key_id);
-	uint8_t sub[EVP_MAX_MD_SIZE], mac[EVP_MAX_MD_SIZE];
+	struct token_tls *t = thread_state();
+	uint8_t mac[EVP_MAX_MD_SIZE];
 	uint8_t msg[ADDRESS_MAX + TOKEN_FIELD_MAX + 4];
-	unsigned sublen = 0, maclen = 0;
-	size_t off = 0, alen = strlen(c->address), llen = strlen(c->list);
+	size_t off = 0, maclen = 0;
+	size_t alen = strlen(c->address), llen = strlen(c->list);
 
 	if (k == NULL)
 		return TOKEN_EKEY;
+	if (t == NULL)
+		return crypto_fail("HMAC context");
 	if (alen > ADDRESS_MAX || llen > TOKEN_FIELD_MAX)
 		return TOKEN_EFIELD;
 	memcpy(msg, c->address, alen + 1);
@@ -276,10 +377,9 @@ int token_ref(const struct keyring *kr, uint32_t key_id,
 	memcpy(msg + off, c->list, llen + 1);
 	off += llen + 1;
 	msg[off++] = c->scope_all ? '*' : '=';
-	/* A subkey of its own, so the AES key never doubles as a MAC key. */
-	if (HMAC(EVP_sha256(), k->secret, KEYRING_KEYLEN,
-	    (const uint8_t *)label, sizeof(label), sub, &sublen) == NULL ||
-	    HMAC(EVP_sha256(), sub, sublen, msg, off, mac, &maclen) == NULL)
+	if (mac_init(t, k) < 0 || EVP_MAC_update(t->mac, msg, off) != 1 ||
+	    EVP_MAC_final(t->mac, mac, &maclen, sizeof(mac)) != 1 ||
+	    maclen < TOKEN_REF_LEN)
 		return crypto_fail("HMAC-SHA256");
 	memcpy(ref, mac, TOKEN_REF_LEN);
 	return TOKEN_OK;

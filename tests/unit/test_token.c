@@ -1,5 +1,6 @@
 /* test_token.c - keyring and token: round trips, forgery, rotation. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,18 @@
 
 static char dir[64];
 static char path[128];
+
+/* Remove the test's temp dir, if it made one. */
+static void teardown(void)
+{
+	char cmd[128];
+
+	if (dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		ck_assert_int_eq(system(cmd), 0);
+		dir[0] = '\0';
+	}
+}
 
 /* A fresh keyring file with one key in a temp dir. */
 static struct keyring *fresh_keyring(const char *name)
@@ -273,6 +286,7 @@ static Suite *token_suite(void)
 	Suite *s = suite_create("token");
 	TCase *tc = tcase_create("token");
 
+	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_loop_test(tc, round_trip, 0, sizeof(rt) / sizeof(rt[0]));
 	tcase_add_test(tc, mail_token_survives_case_folding);
 	tcase_add_test(tc, every_bit_flip_and_truncation_fails);

@@ -1,0 +1,75 @@
+#!/bin/sh
+# make bench: one line per figure.  Filters are compared under the same
+# client load in the same run, and reported as ratios.
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+B="$TOP/build"
+T=$(mktemp -d /tmp/unsub-bench.XXXXXX)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+"$B/bench/micro"
+
+mkdir -p "$T/db"
+cat >"$T/conf" <<EOC
+Socket unix:$T/m.sock
+SocketMode 0666
+KeyFile $T/keys
+Database $T/db
+UnsubscribeMailbox unsubscribe@unsub.example.com
+UnsubscribeURL https://unsub.example.com/u/
+InternalHosts 127.0.0.1
+LogLevel warning
+EOC
+"$B/unsubctl" -c "$T/conf" genkey >/dev/null
+
+# wait_sock SPEC: until a filter answers there.
+wait_sock() {
+	i=0
+	while ! "$B/bench/mclient" "$1" 1 1 plain >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -lt 100 ] || { echo "no filter on $1"; exit 1; }
+		sleep 0.05
+	done
+}
+
+# rate SPEC CONNS MSGS KIND: msgs/s, best of three runs.
+rate() {
+	best=0
+	for _ in 1 2 3; do
+		r=$("$B/bench/mclient" "$1" "$2" "$3" "$4" | cut -d' ' -f1)
+		[ "$r" -gt "$best" ] && best=$r
+	done
+	echo "$best"
+}
+
+for sock in unix inet; do
+	if [ $sock = unix ]; then
+		nspec="unix:$T/n.sock"; ospec="unix:$T/m.sock"
+	else
+		nspec="inet:28911@127.0.0.1"; ospec="inet:28912@127.0.0.1"
+	fi
+	sed -i "s#^Socket .*#Socket $ospec#" "$T/conf"
+	"$B/bench/nullfilter" "$nspec" & PIDS="$PIDS $!"
+	"$B/unsub-milter" -f -c "$T/conf" 2>"$T/milter.log" & PIDS="$PIDS $!"
+	wait_sock "$nspec"; wait_sock "$ospec"
+	# warm the store's mailto references (first mail to each recipient)
+	"$B/bench/mclient" "$ospec" 4 250 bulk >/dev/null
+	for conns in 1 16; do
+		msgs=$((20000 / conns))
+		for kind in bulk plain; do
+			base=$(rate "$nspec" "$conns" "$msgs" "$kind")
+			ours=$(rate "$ospec" "$conns" "$msgs" "$kind")
+			echo "milter $sock conns=$conns $kind: ours $ours msgs/s, " \
+			    "do-nothing filter $base msgs/s, ratio" \
+			    "$(awk "BEGIN{printf \"%.2f\", $ours/$base}")"
+		done
+	done
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	PIDS=""
+done

@@ -1,0 +1,71 @@
+#!/bin/sh
+# unsub-milter start-up and signals: -n, refusals with a one-line reason,
+# pidfile, SIGUSR1 reload keeping connections, SIGTERM clean stop.
+. "$(dirname "$0")/../common.sh"
+unsub_env <<EOF2
+PidFile $T/milter.pid
+EOF2
+M="$B/unsub-milter"
+
+assert_eq "$("$M" -n -c "$CONF")" "configuration OK" "-n on a good config"
+printf 'Socket unix:/x\nFoo bar\n' >"$T/bad.conf"
+set +e
+out=$("$M" -n -c "$T/bad.conf" 2>&1); rc=$?
+set -e
+[ $rc -ne 0 ] || fail "-n on a bad config exited 0"
+assert_eq "$out" "unsub-milter: $T/bad.conf:2: unknown key \"Foo\"" "-n error"
+
+chmod 0640 "$T/keys"
+set +e
+out=$("$M" -f -c "$CONF" 2>&1); rc=$?
+set -e
+[ $rc -ne 0 ] || fail "started with a 0640 key file"
+assert_match "keys: mode 0640 is open to group or others" "$out" "key mode refusal"
+chmod 0600 "$T/keys"
+
+sed "s#^Database .*#Database $T/missing#" "$CONF" >"$T/nodb.conf"
+set +e
+out=$("$M" -f -c "$T/nodb.conf" 2>&1); rc=$?
+set -e
+[ $rc -ne 0 ] || fail "started with a missing store directory"
+assert_match "store: .*$T/missing" "$out" "missing store refusal"
+
+milter_start
+[ -f "$T/milter.pid" ] || fail "no pidfile"
+assert_eq "$(cat "$T/milter.pid")" "$MILTER_PID" "pidfile content"
+
+set +e
+out=$("$M" -f -c "$CONF" 2>&1); rc=$?
+set -e
+[ $rc -ne 0 ] || fail "a second milter took the socket"
+assert_match "socket $SOCK is in use" "$out" "socket in use"
+
+ctl genkey >/dev/null
+kill -USR1 "$MILTER_PID"
+i=0
+until grep -q "reloaded $CONF (2 keys)" "$T/milter.log"; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "no reload logged: $(cat "$T/milter.log")"
+	sleep 0.05
+done
+# still serving after the reload, sealing with the new key
+cat >"$T/r.lua" <<'EOF2'
+dofile(libdir .. "/lib.lua")
+local conn = open("127.0.0.1")
+message(conn, "<n@s.example>", { "<a@example.com>" }, { { "X-Unsub-List", "news" } }, "x\r\n")
+local out = decode(url_token(mt.getheader(conn, "List-Unsubscribe", 0)))
+mt.echo("key " .. field(out, "key"))
+mt.disconnect(conn)
+EOF2
+newest=$(ctl keys | tail -n 1 | cut -d' ' -f1)
+out=$(miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
+    -D ctl="$B/unsubctl -c $CONF" -s "$T/r.lua" 2>&1) || fail "after reload: $out"
+assert_match "key $newest" "$out" "token sealed with the new key"
+
+kill -TERM "$MILTER_PID"
+i=0
+while kill -0 "$MILTER_PID" 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 200 ] || fail "milter did not stop on SIGTERM"
+	sleep 0.05
+done
+[ ! -f "$T/milter.pid" ] || fail "pidfile left after SIGTERM"
+echo "daemon start-up, reload and stop: ok"

@@ -1,0 +1,234 @@
+/* test_policy.c - the per-message decisions, with a real keyring and store:
+ * what the milter would do, seen without an MTA. */
+#include <stdio.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "mint.h"
+#include "policy.h"
+#include "unit.h"
+
+static char dir[64];
+static struct config cfg;
+static struct keyring *kr;
+static struct store *st;
+
+static void setup(void)
+{
+	char path[128], err[256];
+	uint32_t id;
+	struct store_opts o = { 0, 0, 0 };
+
+	strcpy(dir, "/tmp/unsub-policy-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/keys", dir);
+	ck_assert_int_eq(keyring_generate(path, 1, &id, err, sizeof(err)), 0);
+	ck_assert_int_eq(keyring_load(path, &kr, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_open(dir, &o, &st), STORE_OK);
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_set(&cfg, "UnsubscribeMailbox",
+	    "unsubscribe@unsub.example.com", err, sizeof(err)), 0);
+	ck_assert_int_eq(config_set(&cfg, "UnsubscribeURL",
+	    "https://unsub.example.com/u/", err, sizeof(err)), 0);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	store_close(st);
+	keyring_free(kr);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Suppress `addr` for `scope` as a manual entry. */
+static void suppress(const char *addr, const char *scope)
+{
+	struct store_event ev;
+	int changed;
+
+	memset(&ev, 0, sizeof(ev));
+	strcpy(ev.address, addr);
+	strcpy(ev.scope, scope);
+	ev.action = STORE_UNSUBSCRIBE;
+	ev.source = STORE_SRC_MANUAL;
+	ck_assert_int_eq(store_record(st, &ev, &changed), STORE_OK);
+}
+
+static const struct {
+	const char *name;
+	int trusted;
+	const char *rcpts[3];
+	const char *list;	/* X-Unsub-List value or NULL */
+	int existing_lu;
+	enum policy_verdict verdict;
+	int adds_lu;
+	size_t del_rcpt;
+	const char *log;	/* substring of the log line, or "" */
+} out_rows[] = {
+	{ "bulk, one rcpt", 1, { "<a@example.com>" }, "news", 0,
+	  POLICY_ACCEPT, 1, 0, "List-Unsubscribe added" },
+	{ "untrusted", 0, { "<a@example.com>" }, "news", 0, POLICY_ACCEPT, 0,
+	  0, "" },
+	{ "not bulk", 1, { "<a@example.com>" }, NULL, 0, POLICY_ACCEPT, 0, 0,
+	  "" },
+	{ "two rcpts", 1, { "<a@example.com>", "<b@example.com>" }, "news", 0,
+	  POLICY_ACCEPT, 0, 0, "one message per recipient" },
+	{ "replace existing", 1, { "<a@example.com>" }, "news", 1,
+	  POLICY_ACCEPT, 1, 0, "application's replaced" },
+	{ "suppressed for list", 1, { "<gone@example.com>" }, "news", 0,
+	  POLICY_REJECT, 0, 0, "every recipient unsubscribed" },
+	{ "suppressed for all", 1, { "<ALL@example.com>" }, "offers", 0,
+	  POLICY_REJECT, 0, 0, "rejected" },
+	{ "other list fine", 1, { "<gone@example.com>" }, "offers", 0,
+	  POLICY_ACCEPT, 1, 0, "added" },
+	{ "one of two suppressed", 1, { "<gone@example.com>",
+	  "<b@example.com>" }, "news", 0, POLICY_ACCEPT, 1, 1,
+	  "suppressed recipients removed" },
+	{ "bad list id", 1, { "<a@example.com>" }, "two words", 0,
+	  POLICY_ACCEPT, 0, 0, "no headers added" },
+};
+
+START_TEST(outbound_rules)
+{
+	struct policy_msg m;
+	struct policy_edits e;
+
+	suppress("gone@example.com", "news");
+	suppress("all@example.com", STORE_SCOPE_ALL);
+	memset(&m, 0, sizeof(m));
+	m.trusted = out_rows[_i].trusted;
+	for (int r = 0; r < 3 && out_rows[_i].rcpts[r]; r++)
+		ck_assert_int_eq(policy_rcpt(&cfg, &m, out_rows[_i].rcpts[r]), 0);
+	policy_header(&cfg, &m, "Subject", "hello");
+	if (out_rows[_i].list)
+		policy_header(&cfg, &m, "X-Unsub-List", out_rows[_i].list);
+	if (out_rows[_i].existing_lu)
+		policy_header(&cfg, &m, "list-unsubscribe", "<mailto:x@y.z>");
+	ck_assert_int_eq(policy_wants_body(&m), 0);
+	policy_decide(&cfg, kr, st, &m, &e);
+	ck_assert_msg(e.verdict == out_rows[_i].verdict, "%s: got verdict %d, "
+	    "want %d (%s)", out_rows[_i].name, e.verdict,
+	    out_rows[_i].verdict, e.log);
+	ck_assert_msg((e.lu[0] != '\0') == out_rows[_i].adds_lu,
+	    "%s: got List-Unsubscribe \"%s\", want %s", out_rows[_i].name,
+	    e.lu, out_rows[_i].adds_lu ? "one" : "none");
+	ck_assert_int_eq(e.add_lup, out_rows[_i].adds_lu);
+	ck_assert_msg(e.n_del_rcpt == out_rows[_i].del_rcpt, "%s: got %zu "
+	    "recipients removed, want %zu", out_rows[_i].name, e.n_del_rcpt,
+	    out_rows[_i].del_rcpt);
+	ck_assert_msg(strstr(e.log, out_rows[_i].log) != NULL,
+	    "%s: got log \"%s\", want \"%s\"", out_rows[_i].name, e.log,
+	    out_rows[_i].log);
+	if (out_rows[_i].list && out_rows[_i].trusted) {
+		ck_assert_str_eq(e.del_hdr[0], "X-Unsub-List");
+		ck_assert_int_eq(e.del_count[0], 1);
+	}
+	if (out_rows[_i].verdict == POLICY_REJECT) {
+		ck_assert_str_eq(e.rcode, "550");
+		ck_assert_str_eq(e.xcode, "5.7.1");
+		ck_assert_msg(strstr(e.reply, "unsubscribed") != NULL,
+		    "got reply \"%s\"", e.reply);
+	}
+	policy_edits_free(&e);
+	policy_msg_reset(&m);
+}
+END_TEST
+
+/* Mint a token for addr and return the mailto recipient and body token. */
+static void mint(const char *addr, char *rcpt, size_t rcptsz, char *mtok,
+    size_t mtoksz)
+{
+	struct token_claims c;
+	char lu[HEADER_VALUE_MAX];
+	const char *p, *q;
+	int detail;
+
+	memset(&c, 0, sizeof(c));
+	strcpy(c.address, addr);
+	strcpy(c.list, "news");
+	strcpy(c.campaign, "c1");
+	ck_assert_int_eq(mint_headers(&cfg, kr, st, &c, " ", lu, sizeof(lu),
+	    &detail), MINT_OK);
+	p = strstr(lu, "mailto:") + 7;
+	q = strchr(p, '?');
+	snprintf(rcpt, rcptsz, "<%.*s>", (int)(q - p), p);
+	p = strstr(lu, "&body=") + 6;
+	snprintf(mtok, mtoksz, "%.*s", (int)strcspn(p, ">"), p);
+}
+
+static void inbound_msg(struct policy_msg *m, const char *rcpt,
+    const char *subject, const char *body)
+{
+	memset(m, 0, sizeof(*m));
+	ck_assert_int_eq(policy_rcpt(&cfg, m, rcpt), 0);
+	ck_assert_int_eq(policy_wants_body(m), 1);
+	policy_header(&cfg, m, "Subject", subject);
+	mailparse_body(m->mp, (const uint8_t *)body, strlen(body));
+}
+
+START_TEST(inbound_by_reference_subject_and_forgery)
+{
+	char rcpt[300], mtok[TOKEN_TEXT_MAX], subj[TOKEN_TEXT_MAX + 20];
+	struct policy_msg m;
+	struct policy_edits e;
+	int supp;
+
+	/* local part only, upper-cased by some server */
+	mint("r1@example.com", rcpt, sizeof(rcpt), mtok, sizeof(mtok));
+	for (char *p = rcpt; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	inbound_msg(&m, rcpt, "unsubscribe", "generated by Gmail\r\n");
+	policy_decide(&cfg, kr, st, &m, &e);
+	ck_assert_msg(e.verdict == POLICY_DISCARD, "got %d: %s", e.verdict,
+	    e.log);
+	ck_assert_int_eq(store_check(st, "r1@example.com", "news", &supp, NULL,
+	    0), STORE_OK);
+	ck_assert_int_eq(supp, 1);
+	policy_edits_free(&e);
+	policy_msg_reset(&m);
+
+	/* bare mailbox, token in the subject */
+	mint("r2@example.com", rcpt, sizeof(rcpt), mtok, sizeof(mtok));
+	snprintf(subj, sizeof(subj), "Re: unsubscribe %s", mtok);
+	inbound_msg(&m, "<unsubscribe@unsub.example.com>", subj, "x\r\n");
+	policy_decide(&cfg, kr, st, &m, &e);
+	ck_assert_msg(e.verdict == POLICY_DISCARD, "got %d: %s", e.verdict,
+	    e.log);
+	policy_edits_free(&e);
+	policy_msg_reset(&m);
+
+	/* altered token: nothing recorded, passed on, logged */
+	mint("r3@example.com", rcpt, sizeof(rcpt), mtok, sizeof(mtok));
+	mtok[40] = mtok[40] == 'a' ? 'b' : 'a';
+	snprintf(subj, sizeof(subj), "unsubscribe %s", mtok);
+	inbound_msg(&m, "<unsubscribe@unsub.example.com>", subj, "x\r\n");
+	policy_decide(&cfg, kr, st, &m, &e);
+	ck_assert_int_eq(e.verdict, POLICY_ACCEPT);
+	ck_assert_msg(strstr(e.log, "forged or altered") != NULL, "got \"%s\"",
+	    e.log);
+	ck_assert_int_eq(store_check(st, "r3@example.com", "news", &supp, NULL,
+	    0), STORE_OK);
+	ck_assert_int_eq(supp, 0);
+	policy_edits_free(&e);
+	policy_msg_reset(&m);
+}
+END_TEST
+
+static Suite *policy_suite(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc = tcase_create("policy");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, outbound_rules, 0,
+	    sizeof(out_rows) / sizeof(out_rows[0]));
+	tcase_add_test(tc, inbound_by_reference_subject_and_forgery);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(policy_suite)
