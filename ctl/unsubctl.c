@@ -28,6 +28,7 @@ struct ctl {
 	struct config cfg;
 	const char *list, *profile, *campaign, *reason, *by, *since, *format;
 	int json, all;
+	int count;		/* rows printed by a walk */
 	int argc;
 	char **argv;		/* operands after the verb */
 	struct keyring *kr;
@@ -333,13 +334,15 @@ static int history_cb(const struct store_event *ev, void *arg)
 
 	timefmt_rfc3339(ev->time, when);
 	if (!x->json) {
-		printf("%s  %-11s  %-12s  %-12s  %s\n", when,
+		printf("%s  %-11s  %-12s  %-12s%s%s\n", when,
 		    store_action_name(ev->action), ev->scope,
-		    store_source_name(ev->source), ev->detail);
+		    store_source_name(ev->source), ev->detail[0] ? "  " : "",
+		    ev->detail);
+		x->count++;
 		return 0;
 	}
 	printf("%s{\"time\":\"%s\",\"action\":\"%s\",\"scope\":",
-	    x->all++ ? "," : "", when, store_action_name(ev->action));
+	    x->count++ ? "," : "", when, store_action_name(ev->action));
 	json_str(ev->scope);
 	printf(",\"source\":\"%s\",\"detail\":", store_source_name(ev->source));
 	json_str(ev->detail);
@@ -356,7 +359,7 @@ static int cmd_history(struct ctl *x)
 	if ((rc = need_address(x, addr)) != EX_OK ||
 	    (rc = need_store(x, 1)) != EX_OK)
 		return rc;
-	x->all = 0;	/* reused as the event counter */
+	x->count = 0;
 	if (x->json)
 		printf("[");
 	rc = store_history(x->st, addr, history_cb, x);
@@ -364,9 +367,8 @@ static int cmd_history(struct ctl *x)
 		printf("]\n");
 	if (rc != STORE_OK && rc != STORE_ENOTFOUND)
 		return fail(EX_CONFIG, "store: %s", store_strerror(rc));
-	if (x->all == 0 && !x->json) {
+	if (x->count == 0 && !x->json)
 		return fail(EX_NOTFOUND, "%s: no history", addr);
-	}
 	return EX_OK;
 }
 
@@ -379,7 +381,7 @@ static int entry_cb(const struct store_entry *e, void *arg)
 
 	timefmt_rfc3339(e->time, when);
 	if (x->json || (x->format && strcmp(x->format, "jsonl") == 0)) {
-		printf("%s{\"address\":", x->json && x->all++ ? "," : "");
+		printf("%s{\"address\":", x->json && x->count++ ? "," : "");
 		json_str(e->address);
 		printf(",\"scope\":");
 		json_str(e->scope);
@@ -399,7 +401,7 @@ static int walk(struct ctl *x, const char *scope, uint64_t since)
 
 	if ((rc = need_store(x, 1)) != EX_OK)
 		return rc;
-	x->all = 0;
+	x->count = 0;
 	if (x->json)
 		printf("[");
 	rc = store_list(x->st, scope, since, entry_cb, x);
