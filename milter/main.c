@@ -22,6 +22,27 @@ static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snap *snap_current;
 static struct store *the_store;
 static const char *config_path = DEFAULT_CONFIG;
+static char made_pidfile[CONFIG_PATH_MAX];
+static char made_socket[CONFIG_PATH_MAX];
+
+/* At exit, fatal or not, remove the pidfile and socket we made. */
+static void remove_files(void)
+{
+	if (made_pidfile[0] != '\0')
+		unlink(made_pidfile);
+	if (made_socket[0] != '\0')
+		unlink(made_socket);
+}
+
+/* The path of a unix: or local: socket spec, or NULL. */
+static const char *unix_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return NULL;
+}
 
 /* Take a reference to the current configuration. */
 struct snap *snap_get(void)
@@ -112,13 +133,9 @@ static void *reload_thread(void *arg)
 static void check_socket_free(const char *spec)
 {
 	struct sockaddr_un sun;
-	const char *path = NULL;
+	const char *path = unix_path(spec);
 	int fd;
 
-	if (strncmp(spec, "unix:", 5) == 0)
-		path = spec + 5;
-	else if (strncmp(spec, "local:", 6) == 0)
-		path = spec + 6;
 	if (path == NULL || strlen(path) >= sizeof(sun.sun_path))
 		return;
 	memset(&sun, 0, sizeof(sun));
@@ -134,10 +151,10 @@ static void check_socket_free(const char *spec)
 /* Let the MTA's user connect to a unix socket. */
 static void socket_mode(const struct config *cfg)
 {
-	const char *s = cfg->socket;
-	const char *path = strncmp(s, "unix:", 5) == 0 ? s + 5 :
-	    strncmp(s, "local:", 6) == 0 ? s + 6 : NULL;
+	const char *path = unix_path(cfg->socket);
 
+	if (path != NULL)
+		snprintf(made_socket, sizeof(made_socket), "%s", path);
 	if (path != NULL && chmod(path, (mode_t)cfg->socket_mode) < 0)
 		log_fatal("chmod %s: %s", path, strerror(errno));
 }
@@ -209,11 +226,15 @@ int main(int argc, char **argv)
 		user = snap_current->cfg.user;
 	if (!foreground && daemon(0, 0) < 0)
 		log_fatal("daemon: %s", strerror(errno));
-	if (snap_current->cfg.pid_file[0] != '\0' &&
-	    daemon_pidfile_write(snap_current->cfg.pid_file, err,
-	    sizeof(err)) < 0)
-		log_fatal("%s", err);
 	check_socket_free(snap_current->cfg.socket);
+	atexit(remove_files);
+	if (snap_current->cfg.pid_file[0] != '\0') {
+		if (daemon_pidfile_write(snap_current->cfg.pid_file, err,
+		    sizeof(err)) < 0)
+			log_fatal("%s", err);
+		snprintf(made_pidfile, sizeof(made_pidfile), "%s",
+		    snap_current->cfg.pid_file);
+	}
 	if (smfi_register(milter_desc) != MI_SUCCESS ||
 	    smfi_setconn(snap_current->cfg.socket) != MI_SUCCESS ||
 	    smfi_opensocket(1) != MI_SUCCESS)
@@ -227,9 +248,16 @@ int main(int argc, char **argv)
 	if ((rc = store_open(snap_current->cfg.database, &so, &the_store)) !=
 	    STORE_OK)
 		log_fatal("store: %s", store_strerror(rc));
+	/* Every thread blocks these: libmilter's signal thread takes HUP,
+	 * TERM and INT with sigwait, ours takes USR1. */
 	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
 	if (pthread_create(&tid, NULL, reload_thread, &set) != 0)
 		log_fatal("cannot start the reload thread");
 	log_info("started on %s (%zu keys, store %s)",
@@ -238,7 +266,5 @@ int main(int argc, char **argv)
 	rc = smfi_main();
 	log_info("stopping");
 	store_close(the_store);
-	if (snap_current->cfg.pid_file[0] != '\0')
-		unlink(snap_current->cfg.pid_file);
 	return rc == MI_SUCCESS ? 0 : 1;
 }

@@ -38,6 +38,7 @@ ctl() { "$B/unsubctl" -c "$CONF" "$@"; }
 
 # Start the milter in the foreground (background job) and wait for its socket.
 milter_start() {
+	rm -f "$SOCK"
 	"$B/unsub-milter" -f -c "$CONF" >>"$T/milter.log" 2>&1 &
 	MILTER_PID=$!
 	PIDS="$PIDS $MILTER_PID"

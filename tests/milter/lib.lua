@@ -40,7 +40,9 @@ function message(conn, from, rcpts, headers, body, macros)
 	for _, h in ipairs(headers) do
 		check(mt.header(conn, h[1], h[2]) == nil, "header failed")
 	end
-	check(mt.eoh(conn) == nil, "eoh failed")
+	if not mt.test_option(conn, SMFIP_NOEOH) then
+		check(mt.eoh(conn) == nil, "eoh failed")
+	end
 	if body then
 		check(mt.bodystring(conn, body) == nil, "body failed")
 	end

@@ -39,6 +39,7 @@ out=$("$M" -f -c "$CONF" 2>&1); rc=$?
 set -e
 [ $rc -ne 0 ] || fail "a second milter took the socket"
 assert_match "socket $SOCK is in use" "$out" "socket in use"
+assert_eq "$(cat "$T/milter.pid")" "$MILTER_PID" "pidfile kept by the refused second milter"
 
 ctl genkey >/dev/null
 kill -USR1 "$MILTER_PID"

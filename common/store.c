@@ -1,0 +1,672 @@
+/* store.c - the suppression store on LMDB: current state ("supp"), an
+ * append-only history ("hist"), mailto references ("refs") and a global
+ * sequence ("meta"), in one environment shared by several processes.
+ * Every write is committed and synced before it returns; concurrent
+ * writers in one process share commits (group commit). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "store.h"
+
+#define DEFAULT_MAP (64UL << 20)
+#define SUPP_VERSION 1
+#define HIST_VERSION 1
+#define KEY_MAX (ADDRESS_MAX + 1 + STORE_SCOPE_MAX + 8)
+
+struct pending {
+	struct store_event *ev;
+	struct store_event orig;	/* restored before a retry */
+	int *changed;
+	int rc;
+	int done;
+	struct pending *next;
+};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi supp, hist, refs, meta;
+	size_t map_max;
+	pthread_rwlock_t resize;	/* txns shared, map growth exclusive */
+	pthread_mutex_t lock;		/* group commit queue */
+	pthread_cond_t cond;
+	struct pending *queue;
+	int committing;
+};
+
+static __thread char errbuf[512];
+
+/* Remember an LMDB failure for store_strerror. */
+static int lmdb_fail(const char *what, int rc)
+{
+	snprintf(errbuf, sizeof(errbuf), "LMDB %s: %s", what,
+	    mdb_strerror(rc));
+	if (rc == MDB_MAP_FULL)
+		return STORE_EFULL;
+	if (rc == MDB_CORRUPTED || rc == MDB_INVALID ||
+	    rc == MDB_VERSION_MISMATCH)
+		return STORE_ECORRUPT;
+	return STORE_EIO;
+}
+
+const char *store_strerror(int err)
+{
+	switch (err) {
+	case STORE_OK: return "success";
+	case STORE_ENOTFOUND: return "not found";
+	case STORE_EINVAL: return "invalid address, scope or detail";
+	}
+	return errbuf[0] ? errbuf : "store error";
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* Key "address\0scope" into buf; returns its length or 0 if too long. */
+static size_t supp_key(uint8_t *buf, const char *address, const char *scope)
+{
+	size_t a = strlen(address), s = strlen(scope);
+
+	if (a == 0 || a > ADDRESS_MAX || s == 0 || s > STORE_SCOPE_MAX)
+		return 0;
+	memcpy(buf, address, a + 1);
+	memcpy(buf + a + 1, scope, s);
+	return a + 1 + s;
+}
+
+/* Begin a transaction, following another process's map growth. */
+static int txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&st->resize);
+	rc = mdb_txn_begin(st->env, NULL, flags, txn);
+	if (rc == MDB_MAP_RESIZED) {
+		pthread_rwlock_unlock(&st->resize);
+		pthread_rwlock_wrlock(&st->resize);
+		mdb_env_set_mapsize(st->env, 0);
+		pthread_rwlock_unlock(&st->resize);
+		pthread_rwlock_rdlock(&st->resize);
+		rc = mdb_txn_begin(st->env, NULL, flags, txn);
+	}
+	if (rc != 0) {
+		pthread_rwlock_unlock(&st->resize);
+		return lmdb_fail("mdb_txn_begin", rc);
+	}
+	return STORE_OK;
+}
+
+/* End a transaction (commit or abort) and release the resize lock. */
+static int txn_end(struct store *st, MDB_txn *txn, int commit)
+{
+	int rc = 0;
+
+	if (commit)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&st->resize);
+	return rc == 0 ? STORE_OK : lmdb_fail("mdb_txn_commit", rc);
+}
+
+/* Double the map, up to map_max; STORE_EFULL when it may not grow. */
+static int grow(struct store *st)
+{
+	MDB_envinfo info;
+	size_t next;
+	int rc;
+
+	pthread_rwlock_wrlock(&st->resize);
+	mdb_env_info(st->env, &info);
+	next = info.me_mapsize * 2;
+	if (st->map_max != 0 && next > st->map_max)
+		next = st->map_max;
+	rc = next > info.me_mapsize ? mdb_env_set_mapsize(st->env, next) : -1;
+	pthread_rwlock_unlock(&st->resize);
+	if (rc != 0) {
+		snprintf(errbuf, sizeof(errbuf), "LMDB map full at %zu bytes "
+		    "(DatabaseMapMax)", info.me_mapsize);
+		return STORE_EFULL;
+	}
+	return STORE_OK;
+}
+
+/* Open one named database inside a write transaction. */
+static int open_dbs(struct store *st, int read_only)
+{
+	MDB_txn *txn;
+	unsigned flags = read_only ? 0 : MDB_CREATE;
+	int rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, read_only ? MDB_RDONLY : 0,
+	    &txn)) != 0)
+		return lmdb_fail("mdb_txn_begin", rc);
+	if ((rc = mdb_dbi_open(txn, "supp", flags, &st->supp)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "hist", flags, &st->hist)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "refs", flags, &st->refs)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "meta", flags, &st->meta)) != 0) {
+		mdb_txn_abort(txn);
+		if (rc == MDB_NOTFOUND) {
+			snprintf(errbuf, sizeof(errbuf), "store not "
+			    "initialised yet (no write has happened)");
+			return STORE_EOPEN;
+		}
+		return lmdb_fail("mdb_dbi_open", rc);
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return lmdb_fail("mdb_txn_commit", rc);
+	return STORE_OK;
+}
+
+int store_open(const char *dir, const struct store_opts *opts,
+    struct store **out)
+{
+	struct store *st = NULL;
+	struct stat sb;
+	int rc;
+
+	*out = NULL;
+	errbuf[0] = '\0';
+	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		snprintf(errbuf, sizeof(errbuf), "database directory %s: %s",
+		    dir, errno && !S_ISDIR(sb.st_mode) ? strerror(errno) :
+		    "not a directory");
+		if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode))
+			snprintf(errbuf, sizeof(errbuf), "database directory "
+			    "%s: not a directory", dir);
+		return STORE_EOPEN;
+	}
+	if (access(dir, opts->read_only ? R_OK | X_OK : R_OK | W_OK | X_OK) <
+	    0) {
+		snprintf(errbuf, sizeof(errbuf), "database directory %s: %s",
+		    dir, strerror(errno));
+		return STORE_EOPEN;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return STORE_EIO;
+	pthread_rwlock_init(&st->resize, NULL);
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->cond, NULL);
+	st->map_max = opts->map_max;
+	if ((rc = mdb_env_create(&st->env)) != 0) {
+		rc = lmdb_fail("mdb_env_create", rc);
+		goto fail;
+	}
+	mdb_env_set_maxdbs(st->env, 4);
+	mdb_env_set_maxreaders(st->env, 1024);
+	mdb_env_set_mapsize(st->env, opts->map_size ? opts->map_size :
+	    DEFAULT_MAP);
+	rc = mdb_env_open(st->env, dir, MDB_NOTLS | (opts->read_only ?
+	    MDB_RDONLY : 0), 0660);
+	if (rc != 0) {
+		snprintf(errbuf, sizeof(errbuf), "database directory %s: %s",
+		    dir, rc == ENOENT ? "no store there yet" :
+		    mdb_strerror(rc));
+		rc = STORE_EOPEN;
+		goto fail;
+	}
+	if ((rc = open_dbs(st, opts->read_only)) != STORE_OK)
+		goto fail;
+	*out = st;
+	return STORE_OK;
+fail:
+	store_close(st);
+	return rc;
+}
+
+void store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	pthread_rwlock_destroy(&st->resize);
+	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->cond);
+	free(st);
+}
+
+/* Decode a "supp" value into e; STORE_ECORRUPT if it does not decode. */
+static int decode_supp(const MDB_val *v, struct store_entry *e)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (v->mv_size != 10 || p[0] != SUPP_VERSION)
+		return STORE_ECORRUPT;
+	e->time = get_u64(p + 1);
+	e->source = (enum store_source)p[9];
+	return STORE_OK;
+}
+
+int store_check(struct store *st, const char *address, const char *list,
+    int *suppressed, char *scope_out, size_t scope_outsz)
+{
+	uint8_t kbuf[KEY_MAX];
+	const char *scopes[2] = { STORE_SCOPE_ALL, list };
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc = STORE_OK;
+
+	*suppressed = 0;
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != STORE_OK)
+		return rc;
+	for (int i = 0; i < 2 && !*suppressed; i++) {
+		if (scopes[i] == NULL || scopes[i][0] == '\0')
+			continue;
+		if ((k.mv_size = supp_key(kbuf, address, scopes[i])) == 0) {
+			rc = STORE_EINVAL;
+			break;
+		}
+		k.mv_data = kbuf;
+		int r = mdb_get(txn, st->supp, &k, &v);
+		if (r == 0) {
+			*suppressed = 1;
+			if (scope_out != NULL)
+				snprintf(scope_out, scope_outsz, "%s",
+				    scopes[i]);
+		} else if (r != MDB_NOTFOUND) {
+			rc = lmdb_fail("mdb_get", r);
+		}
+	}
+	txn_end(st, txn, 0);
+	return rc;
+}
+
+/* Take the next global sequence number inside a write transaction. */
+static int next_seq(struct store *st, MDB_txn *txn, uint64_t *seq)
+{
+	MDB_val k = { 3, "seq" }, v;
+	uint8_t buf[8];
+	int rc = mdb_get(txn, st->meta, &k, &v);
+
+	if (rc == 0 && v.mv_size == 8)
+		*seq = get_u64(v.mv_data) + 1;
+	else if (rc == MDB_NOTFOUND)
+		*seq = 1;
+	else
+		return rc == 0 ? MDB_CORRUPTED : rc;
+	put_u64(buf, *seq);
+	v.mv_size = 8;
+	v.mv_data = buf;
+	return mdb_put(txn, st->meta, &k, &v, 0);
+}
+
+/* Append ev to the history (its seq already set). */
+static int put_history(struct store *st, MDB_txn *txn,
+    const struct store_event *ev)
+{
+	uint8_t kbuf[ADDRESS_MAX + 1 + 8];
+	uint8_t vbuf[11 + STORE_SCOPE_MAX + 1 + STORE_DETAIL_MAX + 1];
+	size_t a = strlen(ev->address), s = strlen(ev->scope);
+	size_t d = strlen(ev->detail);
+	MDB_val k, v;
+
+	memcpy(kbuf, ev->address, a + 1);
+	put_u64(kbuf + a + 1, ev->seq);
+	k.mv_size = a + 9;
+	k.mv_data = kbuf;
+	vbuf[0] = HIST_VERSION;
+	put_u64(vbuf + 1, ev->time);
+	vbuf[9] = (uint8_t)ev->action;
+	vbuf[10] = (uint8_t)ev->source;
+	memcpy(vbuf + 11, ev->scope, s + 1);
+	memcpy(vbuf + 12 + s, ev->detail, d);
+	v.mv_size = 12 + s + d;
+	v.mv_data = vbuf;
+	return mdb_put(txn, st->hist, &k, &v, 0);
+}
+
+/* Validate an event's fields before touching the store. */
+static int event_ok(const struct store_event *ev)
+{
+	return ev->address[0] != '\0' && ev->scope[0] != '\0' &&
+	    strlen(ev->address) <= ADDRESS_MAX &&
+	    strlen(ev->scope) <= STORE_SCOPE_MAX &&
+	    strlen(ev->detail) <= STORE_DETAIL_MAX &&
+	    (ev->action == STORE_UNSUBSCRIBE ||
+	    ev->action == STORE_RESUBSCRIBE) &&
+	    ev->source >= STORE_SRC_MAILTO && ev->source <= STORE_SRC_IMPORT;
+}
+
+/* Apply one event inside txn.  Returns STORE_OK, STORE_ENOTFOUND or
+ * STORE_EINVAL (this event only), or an LMDB error code (> 0). */
+static int apply(struct store *st, MDB_txn *txn, struct store_event *ev,
+    int *changed)
+{
+	uint8_t kbuf[KEY_MAX], vbuf[10];
+	MDB_val k, v;
+	int rc;
+
+	*changed = 0;
+	if (!event_ok(ev))
+		return STORE_EINVAL;
+	k.mv_size = supp_key(kbuf, ev->address, ev->scope);
+	k.mv_data = kbuf;
+	if (ev->time == 0)
+		ev->time = (uint64_t)time(NULL);
+	rc = mdb_get(txn, st->supp, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (ev->action == STORE_RESUBSCRIBE) {
+		if (rc == MDB_NOTFOUND)
+			return STORE_ENOTFOUND;
+		if ((rc = mdb_del(txn, st->supp, &k, NULL)) != 0)
+			return rc;
+		*changed = 1;
+	} else if (rc == MDB_NOTFOUND) {
+		vbuf[0] = SUPP_VERSION;
+		put_u64(vbuf + 1, ev->time);
+		vbuf[9] = (uint8_t)ev->source;
+		v.mv_size = sizeof(vbuf);
+		v.mv_data = vbuf;
+		if ((rc = mdb_put(txn, st->supp, &k, &v, 0)) != 0)
+			return rc;
+		*changed = 1;
+	} else {
+		char d[STORE_DETAIL_MAX + 1];
+		snprintf(d, sizeof(d), "repeat%s%s", ev->detail[0] ? " " : "",
+		    ev->detail);
+		memcpy(ev->detail, d, sizeof(d));
+	}
+	if ((rc = next_seq(st, txn, &ev->seq)) != 0)
+		return rc;
+	return put_history(st, txn, ev);
+}
+
+/* Set every result of a batch. */
+static void batch_fail(struct pending *batch, int rc)
+{
+	for (struct pending *p = batch; p != NULL; p = p->next)
+		p->rc = rc;
+}
+
+/* Apply a batch in one synced transaction, growing the map when full.
+ * Each pending entry gets its own result. */
+static void commit_batch(struct store *st, struct pending *batch)
+{
+	for (;;) {
+		MDB_txn *txn;
+		int rc = txn_begin(st, 0, &txn), lrc = 0;
+
+		if (rc != STORE_OK) {
+			batch_fail(batch, rc);
+			return;
+		}
+		for (struct pending *p = batch; p != NULL && lrc == 0;
+		    p = p->next) {
+			*p->ev = p->orig;
+			int r = apply(st, txn, p->ev, p->changed);
+			if (r > 0)
+				lrc = r;
+			else
+				p->rc = r;
+		}
+		if (lrc == 0)
+			lrc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		pthread_rwlock_unlock(&st->resize);
+		if (lrc == 0)
+			return;
+		if (lrc == MDB_MAP_FULL && grow(st) == STORE_OK)
+			continue;
+		batch_fail(batch, lrc == MDB_MAP_FULL ? STORE_EFULL :
+		    lmdb_fail("write", lrc));
+		return;
+	}
+}
+
+int store_record(struct store *st, struct store_event *ev, int *changed)
+{
+	struct pending me = { ev, *ev, changed, STORE_OK, 0, NULL }, **tail;
+
+	pthread_mutex_lock(&st->lock);
+	for (tail = &st->queue; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = &me;
+	while (!me.done && st->committing)
+		pthread_cond_wait(&st->cond, &st->lock);
+	if (!me.done) {
+		/* Leader: take everything queued so far, commit it once. */
+		struct pending *batch = st->queue;
+		st->queue = NULL;
+		st->committing = 1;
+		pthread_mutex_unlock(&st->lock);
+		commit_batch(st, batch);
+		pthread_mutex_lock(&st->lock);
+		for (struct pending *p = batch; p; p = p->next)
+			p->done = 1;
+		st->committing = 0;
+		pthread_cond_broadcast(&st->cond);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return me.rc;
+}
+
+int store_record_single(struct store *st, struct store_event *ev,
+    int *changed)
+{
+	struct pending me = { ev, *ev, changed, STORE_OK, 0, NULL };
+
+	commit_batch(st, &me);
+	return me.rc;
+}
+
+/* Walk "supp" from key prefix `prefix` (len plen), calling fn per entry. */
+static int walk_supp(struct store *st, const uint8_t *prefix, size_t plen,
+    const char *scope, uint64_t since, store_entry_fn fn, void *arg)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val k = { plen, (void *)prefix }, v;
+	MDB_cursor_op op = plen ? MDB_SET_RANGE : MDB_FIRST;
+	int rc, r;
+
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != STORE_OK)
+		return rc;
+	if ((r = mdb_cursor_open(txn, st->supp, &cur)) != 0) {
+		txn_end(st, txn, 0);
+		return lmdb_fail("mdb_cursor_open", r);
+	}
+	rc = STORE_OK;
+	while ((r = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+		struct store_entry e;
+		const char *key = k.mv_data;
+		const char *nul = memchr(key, '\0', k.mv_size);
+		op = MDB_NEXT;
+		if (plen && (k.mv_size < plen || memcmp(key, prefix, plen)))
+			break;
+		if (nul == NULL || (size_t)(nul - key) > ADDRESS_MAX ||
+		    k.mv_size - (size_t)(nul - key) - 1 > STORE_SCOPE_MAX ||
+		    decode_supp(&v, &e) != STORE_OK) {
+			rc = STORE_ECORRUPT;
+			snprintf(errbuf, sizeof(errbuf), "undecodable "
+			    "suppression record");
+			break;
+		}
+		memcpy(e.address, key, (size_t)(nul - key) + 1);
+		memcpy(e.scope, nul + 1, k.mv_size - (size_t)(nul - key) - 1);
+		e.scope[k.mv_size - (size_t)(nul - key) - 1] = '\0';
+		if ((scope && strcmp(scope, e.scope) != 0) || e.time < since)
+			continue;
+		if (fn(&e, arg) != 0)
+			break;
+	}
+	if (r != 0 && r != MDB_NOTFOUND)
+		rc = lmdb_fail("mdb_cursor_get", r);
+	mdb_cursor_close(cur);
+	txn_end(st, txn, 0);
+	return rc;
+}
+
+int store_status(struct store *st, const char *address, store_entry_fn fn,
+    void *arg)
+{
+	uint8_t prefix[ADDRESS_MAX + 1];
+	size_t a = strlen(address);
+
+	if (a == 0 || a > ADDRESS_MAX)
+		return STORE_EINVAL;
+	memcpy(prefix, address, a + 1);
+	return walk_supp(st, prefix, a + 1, NULL, 0, fn, arg);
+}
+
+int store_list(struct store *st, const char *scope, uint64_t since,
+    store_entry_fn fn, void *arg)
+{
+	return walk_supp(st, NULL, 0, scope, since, fn, arg);
+}
+
+/* Decode one history record into ev. */
+static int decode_hist(const MDB_val *k, const MDB_val *v, size_t alen,
+    struct store_event *ev)
+{
+	const uint8_t *p = v->mv_data;
+	const uint8_t *nul;
+	size_t slen;
+
+	if (k->mv_size != alen + 9 || v->mv_size < 12 || p[0] != HIST_VERSION)
+		return STORE_ECORRUPT;
+	nul = memchr(p + 11, '\0', v->mv_size - 11);
+	if (nul == NULL || (slen = (size_t)(nul - (p + 11))) > STORE_SCOPE_MAX ||
+	    v->mv_size - 12 - slen > STORE_DETAIL_MAX)
+		return STORE_ECORRUPT;
+	memcpy(ev->address, k->mv_data, alen + 1);
+	ev->seq = get_u64((const uint8_t *)k->mv_data + alen + 1);
+	ev->time = get_u64(p + 1);
+	ev->action = (enum store_action)p[9];
+	ev->source = (enum store_source)p[10];
+	memcpy(ev->scope, p + 11, slen + 1);
+	memcpy(ev->detail, nul + 1, v->mv_size - 12 - slen);
+	ev->detail[v->mv_size - 12 - slen] = '\0';
+	return STORE_OK;
+}
+
+int store_history(struct store *st, const char *address, store_event_fn fn,
+    void *arg)
+{
+	uint8_t prefix[ADDRESS_MAX + 1];
+	size_t a = strlen(address);
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	MDB_cursor_op op = MDB_SET_RANGE;
+	int rc, r;
+
+	if (a == 0 || a > ADDRESS_MAX)
+		return STORE_EINVAL;
+	memcpy(prefix, address, a + 1);
+	k.mv_size = a + 1;
+	k.mv_data = prefix;
+	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != STORE_OK)
+		return rc;
+	if ((r = mdb_cursor_open(txn, st->hist, &cur)) != 0) {
+		txn_end(st, txn, 0);
+		return lmdb_fail("mdb_cursor_open", r);
+	}
+	while ((r = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+		struct store_event ev;
+		op = MDB_NEXT;
+		if (k.mv_size < a + 1 || memcmp(k.mv_data, prefix, a + 1))
+			break;
+		if ((rc = decode_hist(&k, &v, a, &ev)) != STORE_OK) {
+			snprintf(errbuf, sizeof(errbuf), "undecodable history "
+			    "record");
+			break;
+		}
+		if (fn(&ev, arg) != 0)
+			break;
+	}
+	if (r != 0 && r != MDB_NOTFOUND)
+		rc = lmdb_fail("mdb_cursor_get", r);
+	mdb_cursor_close(cur);
+	txn_end(st, txn, 0);
+	return rc;
+}
+
+int store_ref_put(struct store *st, const uint8_t ref[TOKEN_REF_LEN],
+    const uint8_t *tok, size_t len)
+{
+	for (;;) {
+		MDB_txn *txn;
+		MDB_val k = { TOKEN_REF_LEN, (void *)ref }, v = { len,
+		    (void *)tok };
+		int rc = txn_begin(st, 0, &txn), r;
+		if (rc != STORE_OK)
+			return rc;
+		r = mdb_put(txn, st->refs, &k, &v, 0);
+		if (r == 0)
+			return txn_end(st, txn, 1);
+		txn_end(st, txn, 0);
+		if (r != MDB_MAP_FULL)
+			return lmdb_fail("mdb_put", r);
+		if ((rc = grow(st)) != STORE_OK)
+			return rc;
+	}
+}
+
+int store_ref_get(struct store *st, const uint8_t ref[TOKEN_REF_LEN],
+    uint8_t *tok, size_t toksz, size_t *len)
+{
+	MDB_txn *txn;
+	MDB_val k = { TOKEN_REF_LEN, (void *)ref }, v;
+	int rc = txn_begin(st, MDB_RDONLY, &txn), r;
+
+	if (rc != STORE_OK)
+		return rc;
+	r = mdb_get(txn, st->refs, &k, &v);
+	if (r == 0 && v.mv_size <= toksz) {
+		memcpy(tok, v.mv_data, v.mv_size);
+		*len = v.mv_size;
+	} else if (r == 0) {
+		rc = STORE_ECORRUPT;
+	} else {
+		rc = r == MDB_NOTFOUND ? STORE_ENOTFOUND :
+		    lmdb_fail("mdb_get", r);
+	}
+	txn_end(st, txn, 0);
+	return rc;
+}
+
+const char *store_source_name(enum store_source s)
+{
+	static const char *const names[] = { "?", "mailto", "one-click",
+		"landing-page", "manual", "import" };
+
+	return s >= STORE_SRC_MAILTO && s <= STORE_SRC_IMPORT ? names[s] : "?";
+}
+
+int store_source_parse(const char *name, enum store_source *out)
+{
+	for (int s = STORE_SRC_MAILTO; s <= STORE_SRC_IMPORT; s++)
+		if (strcmp(name, store_source_name(s)) == 0) {
+			*out = s;
+			return 0;
+		}
+	return -1;
+}
+
+const char *store_action_name(enum store_action a)
+{
+	return a == STORE_UNSUBSCRIBE ? "unsubscribe" :
+	    a == STORE_RESUBSCRIBE ? "resubscribe" : "?";
+}
