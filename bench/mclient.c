@@ -195,8 +195,9 @@ static void *conn_main(void *arg)
 	memcpy(&proto, data + 8, 4);
 	proto = ntohl(proto);
 	send_pkt(fd, SMFIC_MACRO, "C", 1, "j\0mta.example\0", 14);
+	/* hostname, family '4', port (2 bytes), address */
 	step(fd, proto, SMFIP_NOCONNECT, SMFIP_NR_CONN, SMFIC_CONNECT,
-	    "client.example\0004\0\0\000127.0.0.1", 29);
+	    "client.example\0" "4" "\0\31" "127.0.0.1", 28);
 	for (int i = 0; i < msgs_per_conn; i++)
 		mine[(unsigned char)message(fd, proto, i)]++;
 	send_pkt(fd, SMFIC_QUIT, "", 0, NULL, 0);

@@ -49,24 +49,30 @@ rate() {
 
 for sock in unix inet; do
 	if [ $sock = unix ]; then
-		nspec="unix:$T/n.sock"; ospec="unix:$T/m.sock"
+		nspec="unix:$T/n.sock"; sspec="unix:$T/s.sock"
+		ospec="unix:$T/m.sock"
 	else
-		nspec="inet:28911@127.0.0.1"; ospec="inet:28912@127.0.0.1"
+		nspec="inet:28911@127.0.0.1"; sspec="inet:28913@127.0.0.1"
+		ospec="inet:28912@127.0.0.1"
 	fi
 	sed -i "s#^Socket .*#Socket $ospec#" "$T/conf"
-	"$B/bench/nullfilter" "$nspec" & PIDS="$PIDS $!"
+	"$B/bench/nullfilter" "$nspec" floor & PIDS="$PIDS $!"
+	"$B/bench/nullfilter" "$sspec" same & PIDS="$PIDS $!"
 	"$B/unsub-milter" -f -c "$T/conf" 2>"$T/milter.log" & PIDS="$PIDS $!"
-	wait_sock "$nspec"; wait_sock "$ospec"
+	wait_sock "$nspec"; wait_sock "$sspec"; wait_sock "$ospec"
 	# warm the store's mailto references (first mail to each recipient)
 	"$B/bench/mclient" "$ospec" 4 250 bulk >/dev/null
 	for conns in 1 16; do
 		msgs=$((20000 / conns))
 		for kind in bulk plain; do
-			base=$(rate "$nspec" "$conns" "$msgs" "$kind")
+			floor=$(rate "$nspec" "$conns" "$msgs" "$kind")
+			same=$(rate "$sspec" "$conns" "$msgs" "$kind")
 			ours=$(rate "$ospec" "$conns" "$msgs" "$kind")
-			echo "milter $sock conns=$conns $kind: ours $ours msgs/s, " \
-			    "do-nothing filter $base msgs/s, ratio" \
-			    "$(awk "BEGIN{printf \"%.2f\", $ours/$base}")"
+			echo "milter $sock conns=$conns $kind: ours $ours msgs/s;" \
+			    "do-nothing same-steps $same (ratio" \
+			    "$(awk "BEGIN{printf \"%.2f\", $ours/$same}"));" \
+			    "do-nothing floor $floor (ratio" \
+			    "$(awk "BEGIN{printf \"%.2f\", $ours/$floor}"))"
 		done
 	done
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
