@@ -23,7 +23,7 @@ HTTPD     := $(patsubst httpd/%.c,$(B)/httpd/%.o,$(wildcard httpd/*.c))
 CTL       := $(patsubst ctl/%.c,$(B)/ctl/%.o,$(wildcard ctl/*.c))
 UNITS     := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 BENCHES   := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
-PROGS     := $(B)/unsub-milter $(B)/unsub-httpd $(B)/unsubctl
+PROGS     := $(B)/unsub-milter $(B)/unsubctl $(if $(HTTPD),$(B)/unsub-httpd)
 
 all: $(PROGS)
 
