@@ -70,10 +70,70 @@ static void bench_token(struct keyring *kr)
 	printf("mailto reference (HMAC-SHA256): %.0f ns/op\n", refns);
 }
 
+struct writer {
+	struct store *st;
+	int id, n, single;
+};
+
+/* One writer thread: n unsubscribes of distinct addresses. */
+static void *writer(void *arg)
+{
+	struct writer *w = arg;
+	struct store_event ev;
+	int changed;
+
+	for (int i = 0; i < w->n; i++) {
+		memset(&ev, 0, sizeof(ev));
+		snprintf(ev.address, sizeof(ev.address), "w%d-%d-%d@example.com",
+		    w->single, w->id, i);
+		strcpy(ev.scope, "news");
+		ev.action = STORE_UNSUBSCRIBE;
+		ev.source = STORE_SRC_ONECLICK;
+		if ((w->single ? store_record_single(w->st, &ev, &changed) :
+		    store_record(w->st, &ev, &changed)) != STORE_OK)
+			die(store_strerror(-3));
+	}
+	return NULL;
+}
+
+/* Durable unsubscribes/s with `threads` writers, grouped or not. */
+static double durable_rate(struct store *st, int threads, int per, int single)
+{
+	pthread_t tid[64];
+	struct writer w[64];
+	double t0 = now();
+
+	for (int i = 0; i < threads; i++) {
+		w[i] = (struct writer){ st, i, per, single };
+		pthread_create(&tid[i], NULL, writer, &w[i]);
+	}
+	for (int i = 0; i < threads; i++)
+		pthread_join(tid[i], NULL);
+	return threads * per / (now() - t0);
+}
+
+static void bench_durable(const char *dir)
+{
+	struct store_opts o = { 0, 0, 0 };
+	struct store *st;
+	double single, group;
+
+	if (store_open(dir, &o, &st) != STORE_OK)
+		die(store_strerror(-3));
+	for (int threads = 16; threads <= 64; threads *= 4) {
+		single = durable_rate(st, threads, 640 / threads, 1);
+		group = durable_rate(st, threads, 12800 / threads, 0);
+		printf("durable unsubscribes, %d writers: one synced commit per "
+		    "record %.0f /s, group commit %.0f /s, ratio %.1f\n",
+		    threads, single, group, group / single);
+	}
+	store_close(st);
+}
+
 int main(int argc, char **argv)
 {
 	struct keyring *kr = NULL;
-	char dir[] = "/tmp/unsub-bench-XXXXXX", path[64], err[256];
+	char dir[] = "/var/tmp/unsub-bench-XXXXXX", path[64], err[256];
 	uint32_t id;
 
 	(void)argc; (void)argv;
@@ -86,6 +146,9 @@ int main(int argc, char **argv)
 	bench_token(kr);
 	keyring_free(kr);
 	unlink(path);
-	rmdir(dir);
+	bench_durable(dir);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	if (system(path) != 0)
+		die("cleanup");
 	return 0;
 }
