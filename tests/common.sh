@@ -2,9 +2,10 @@
 # (config, keyring, store) under a temp dir, and small assertions.
 # Sets T (temp dir), CONF, CTL (unsubctl with -c CONF), SOCK.
 set -eu
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 B="$TOP/build"
 T=$(mktemp -d /tmp/unsub-t.XXXXXX)
+chmod 0755 "$T"	# daemons under other users (postfix, nobody) reach into it
 CONF="$T/unsub.conf"
 SOCK="$T/milter.sock"
 PIDS=""
