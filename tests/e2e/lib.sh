@@ -133,8 +133,8 @@ send() {
 	    --timeout 30 "$@" >"$T/swaks.out" 2>&1
 }
 
-# The value of the last SMTP reply to DATA's end (e.g. "250", "550").
-last_reply() { grep -E '^<~?\*? *[0-9]{3}' "$T/swaks.out" | tail -n 2 | head -n 1; }
+# The last server reply before QUIT's, as swaks printed it ("<-  250 ...").
+last_reply() { grep -E '^<[-~*]* +[0-9]{3}' "$T/swaks.out" | grep -v ' 221 ' | tail -n 1; }
 
 # Offline DKIM verification of a message file with dkimpy, against the
 # test key's DNS record; prints "h=..." and exits non-zero on failure.
