@@ -347,9 +347,25 @@ static int event_ok(const struct store_event *ev)
 	    ev->source >= STORE_SRC_MAILTO && ev->source <= STORE_SRC_IMPORT;
 }
 
+static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
+    int *changed);
+
 /* Apply one event inside txn.  Returns STORE_OK, STORE_ENOTFOUND or
- * STORE_EINVAL (this event only), or an LMDB error code (> 0). */
+ * STORE_EINVAL (this event only), or STORE_EIO with the LMDB code in
+ * *lrc (the whole transaction fails). */
 static int apply(struct store *st, MDB_txn *txn, struct store_event *ev,
+    int *changed, int *lrc)
+{
+	int rc = apply_one(st, txn, ev, changed);
+
+	if (rc == STORE_OK || rc == STORE_ENOTFOUND || rc == STORE_EINVAL)
+		return rc;
+	*lrc = rc;
+	return STORE_EIO;
+}
+
+/* The body of apply: LMDB codes are returned as they are. */
+static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
     int *changed)
 {
 	uint8_t kbuf[KEY_MAX], vbuf[10];
@@ -414,10 +430,8 @@ static void commit_batch(struct store *st, struct pending *batch)
 		for (struct pending *p = batch; p != NULL && lrc == 0;
 		    p = p->next) {
 			*p->ev = p->orig;
-			int r = apply(st, txn, p->ev, p->changed);
-			if (r > 0)
-				lrc = r;
-			else
+			int r = apply(st, txn, p->ev, p->changed, &lrc);
+			if (r != STORE_EIO)
 				p->rc = r;
 		}
 		if (lrc == 0)
