@@ -70,3 +70,22 @@ while kill -0 "$MILTER_PID" 2>/dev/null; do
 done
 [ ! -f "$T/milter.pid" ] || fail "pidfile left after SIGTERM"
 echo "daemon start-up, reload and stop: ok"
+
+# -u: privileges dropped after the keys are read and the socket is open;
+# the store is opened as that user.
+chown -R nobody "$T/db"
+rm -f "$SOCK"
+"$M" -f -u nobody -c "$CONF" >>"$T/milter.log" 2>&1 &
+MILTER_PID=$!
+PIDS="$PIDS $MILTER_PID"
+i=0
+while [ ! -S "$SOCK" ]; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "milter -u nobody did not start: $(cat "$T/milter.log")"
+	sleep 0.05
+done
+sleep 0.2
+uid=$(awk '/^Uid:/ { print $2 }' "/proc/$MILTER_PID/status")
+assert_eq "$uid" "$(id -u nobody)" "uid after -u nobody"
+out=$(miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
+    -D ctl="$B/unsubctl -c $CONF" -s "$T/r.lua" 2>&1) || fail "as nobody: $out"
+echo "privilege drop: ok"
