@@ -23,6 +23,8 @@ HTTPD     := $(patsubst httpd/%.c,$(B)/httpd/%.o,$(wildcard httpd/*.c))
 CTL       := $(patsubst ctl/%.c,$(B)/ctl/%.o,$(wildcard ctl/*.c))
 UNITS     := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 BENCHES   := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
+FUZZERS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
 PROGS     := $(B)/unsub-milter $(B)/unsubctl $(if $(HTTPD),$(B)/unsub-httpd)
 
 all: $(PROGS)
@@ -52,13 +54,31 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libunsub.a | $(B)/tests
 $(B)/bench/%: bench/%.c $(B)/libunsub.a | $(B)/bench
 	$(CC) $(CFLAGS) -Icommon -o $@ $< $(B)/libunsub.a $(LDFLAGS) -lmilter $(LDLIBS_C)
 
-$(B)/common $(B)/milter $(B)/httpd $(B)/ctl $(B)/tests $(B)/bench:
+# libFuzzer targets: clang with ASan and UBSan over the common/ sources.
+$(B)/fuzz/%: tests/fuzz/%.c $(wildcard common/*.c common/*.h) | $(B)/fuzz
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -pthread -Icommon \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ $< $(wildcard common/*.c) $(LDLIBS_C)
+
+$(B)/common $(B)/milter $(B)/httpd $(B)/ctl $(B)/tests $(B)/bench $(B)/fuzz:
 	mkdir -p $@
 
 # Every test: Check unit tests, then the script suites (golden unsubctl,
 # miltertest against the real daemon, end to end through a private Postfix).
 check: all $(UNITS)
 	sh tests/run.sh $(UNITS)
+
+# Each fuzzer for FUZZ_SECONDS, from its seed corpus; any crash, leak or
+# sanitizer report fails.
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$${f##*/fuzz_}; \
+	    mkdir -p $(B)/fuzz/corpus-$$n && \
+	    echo "fuzz $$n for $(FUZZ_SECONDS)s" && \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+	        -print_final_stats=1 $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
+	        >$(B)/fuzz/$$n.log 2>&1 || { tail -40 $(B)/fuzz/$$n.log; exit 1; }; \
+	    grep -E "stat::number_of_executed_units" $(B)/fuzz/$$n.log; \
+	done
 
 bench: all $(BENCHES)
 	sh bench/run.sh
@@ -77,4 +97,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check bench deps install clean
+.PHONY: all check bench fuzz deps install clean
