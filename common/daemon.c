@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -32,6 +33,14 @@ int daemon_drop_privileges(const char *user, char *err, size_t errsz)
 	return 0;
 }
 
+static char pidfile[1024];
+
+/* At exit, fatal or not, remove the pidfile we wrote. */
+static void pidfile_remove(void)
+{
+	unlink(pidfile);
+}
+
 int daemon_pidfile_write(const char *path, char *err, size_t errsz)
 {
 	char tmp[1100];
@@ -48,5 +57,8 @@ int daemon_pidfile_write(const char *path, char *err, size_t errsz)
 		unlink(tmp);
 		return -1;
 	}
+	if (pidfile[0] == '\0')
+		atexit(pidfile_remove);
+	snprintf(pidfile, sizeof(pidfile), "%s", path);
 	return 0;
 }

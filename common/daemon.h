@@ -6,7 +6,7 @@
 
 /* setgid, initgroups, setuid to `user`; -1 with `err` on any failure. */
 int daemon_drop_privileges(const char *user, char *err, size_t errsz);
-/* Write our pid to `path` (created 0644, replaced atomically). */
+/* Write our pid to `path` (replaced atomically); it is removed at exit. */
 int daemon_pidfile_write(const char *path, char *err, size_t errsz);
 
 #endif

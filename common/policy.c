@@ -360,10 +360,8 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 	ev.source = STORE_SRC_MAILTO;
 	strcpy(ev.address, f.c.address);
 	strcpy(ev.scope, f.c.scope_all ? STORE_SCOPE_ALL : f.c.list);
-	snprintf(ev.detail, sizeof(ev.detail), "%s%s%s%s%s",
-	    f.c.campaign[0] ? "campaign=" : "", f.c.campaign,
-	    f.c.campaign[0] && f.c.profile[0] ? " " : "",
-	    f.c.profile[0] ? "profile=" : "", f.c.profile);
+	store_detail_add(ev.detail, "campaign", f.c.campaign);
+	store_detail_add(ev.detail, "profile", f.c.profile);
 	if ((rc = store_record(st, &ev, &changed)) != STORE_OK) {
 		store_failed(cfg, e, "inbound", rc);
 		return;

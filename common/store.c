@@ -661,6 +661,17 @@ int store_ref_get(struct store *st, const uint8_t ref[TOKEN_REF_LEN],
 	return rc;
 }
 
+void store_detail_add(char detail[STORE_DETAIL_MAX + 1], const char *key,
+    const char *value)
+{
+	size_t len = strlen(detail);
+
+	if (value == NULL || value[0] == '\0' || len >= STORE_DETAIL_MAX)
+		return;
+	snprintf(detail + len, STORE_DETAIL_MAX + 1 - len, "%s%s=%s",
+	    len ? " " : "", key, value);
+}
+
 const char *store_source_name(enum store_source s)
 {
 	static const char *const names[] = { "?", "mailto", "one-click",

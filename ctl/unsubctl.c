@@ -291,9 +291,8 @@ static int change(struct ctl *x, enum store_action act, const char *what)
 		    STORE_SCOPE_MAX);
 	snprintf(ev.scope, sizeof(ev.scope), "%s",
 	    x->list ? x->list : STORE_SCOPE_ALL);
-	snprintf(ev.detail, sizeof(ev.detail), "%s%s%s%s%s",
-	    x->by ? "by=" : "", x->by ? x->by : "", x->by && x->reason ?
-	    " " : "", x->reason ? "reason=" : "", x->reason ? x->reason : "");
+	store_detail_add(ev.detail, "by", x->by);
+	store_detail_add(ev.detail, "reason", x->reason);
 	ev.action = act;
 	ev.source = STORE_SRC_MANUAL;
 	if ((rc = need_store(x, 0)) != EX_OK)

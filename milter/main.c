@@ -22,14 +22,11 @@ static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snap *snap_current;
 static struct store *the_store;
 static const char *config_path = DEFAULT_CONFIG;
-static char made_pidfile[CONFIG_PATH_MAX];
 static char made_socket[CONFIG_PATH_MAX];
 
-/* At exit, fatal or not, remove the pidfile and socket we made. */
-static void remove_files(void)
+/* At exit, fatal or not, remove the socket we made. */
+static void remove_socket(void)
 {
-	if (made_pidfile[0] != '\0')
-		unlink(made_pidfile);
 	if (made_socket[0] != '\0')
 		unlink(made_socket);
 }
@@ -227,14 +224,11 @@ int main(int argc, char **argv)
 	if (!foreground && daemon(0, 0) < 0)
 		log_fatal("daemon: %s", strerror(errno));
 	check_socket_free(snap_current->cfg.socket);
-	atexit(remove_files);
-	if (snap_current->cfg.pid_file[0] != '\0') {
-		if (daemon_pidfile_write(snap_current->cfg.pid_file, err,
-		    sizeof(err)) < 0)
-			log_fatal("%s", err);
-		snprintf(made_pidfile, sizeof(made_pidfile), "%s",
-		    snap_current->cfg.pid_file);
-	}
+	atexit(remove_socket);
+	if (snap_current->cfg.pid_file[0] != '\0' &&
+	    daemon_pidfile_write(snap_current->cfg.pid_file, err,
+	    sizeof(err)) < 0)
+		log_fatal("%s", err);
 	if (smfi_register(milter_desc) != MI_SUCCESS ||
 	    smfi_setconn(snap_current->cfg.socket) != MI_SUCCESS ||
 	    smfi_opensocket(1) != MI_SUCCESS)

@@ -1,0 +1,49 @@
+/* httpd.h - shared pieces of unsub-httpd: pages and request handling. */
+#ifndef UNSUB_HTTPD_H
+#define UNSUB_HTTPD_H
+
+#include <stddef.h>
+
+#include <microhttpd.h>
+
+#include "config.h"
+#include "keyring.h"
+#include "store.h"
+
+enum page_kind { PAGE_LANDING, PAGE_DONE, PAGE_ERROR, PAGE_KINDS };
+enum page_lang { LANG_EN, LANG_SV, LANG_DE, LANGS };
+
+/* Values a template may show; NULL ones render as "". */
+struct page_vars {
+	const char *address;	/* masked */
+	const char *list;
+	const char *action;	/* form target */
+	const char *date;	/* "already unsubscribed on", or NULL */
+	const char *all;	/* set when the scope is every list */
+	const char *one;	/* set when the scope is this list */
+	const char *message;
+};
+
+/* Load every template from `dir`; -1 with err naming the missing file. */
+int page_load(const char *dir, char *err, size_t errsz);
+/* Choose a language from an Accept-Language header (may be NULL). */
+enum page_lang page_lang(const char *accept);
+/* Render a page; returns malloc'd HTML (caller frees) or NULL. */
+char *page_render(enum page_kind kind, enum page_lang lang,
+    const struct page_vars *v, size_t *len);
+/* Mask an address for display: "r•••r@example.com". */
+void page_mask(const char *address, char *out, size_t outsz);
+
+/* What the request handler needs. */
+struct httpd {
+	struct config cfg;
+	struct keyring *kr;
+	struct store *st;
+	const char *prefix;	/* path part of UnsubscribeURL, e.g. "/u/" */
+};
+
+MHD_AccessHandlerCallback routes_handler(void);
+void routes_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe);
+
+#endif

@@ -1,0 +1,227 @@
+/* main.c - unsub-httpd: options, keys, templates, TLS, listening socket,
+ * privileges, then libmicrohttpd until SIGTERM or SIGINT. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "httpd.h"
+#include "log.h"
+
+#define DEFAULT_CONFIG "/etc/unsub-milter/unsub-milter.conf"
+
+/* Parse "host:port" or "[v6]:port" into ss. */
+static int parse_listen(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char host[128];
+	const char *colon = strrchr(s, ':');
+	char *end;
+	unsigned long port;
+
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
+		return -1;
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || port > 65535)
+		return -1;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		host[strlen(host) - 1] = '\0';
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		return inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) == 1 ?
+		    0 : -1;
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
+}
+
+/* Read a PEM file for libmicrohttpd; NULL with err on failure. */
+static char *read_pem(const char *path, char *err, size_t errsz)
+{
+	FILE *fp = fopen(path, "re");
+	char *buf = NULL;
+	size_t n;
+
+	if (fp == NULL || (buf = calloc(1, 65536)) == NULL ||
+	    (n = fread(buf, 1, 65535, fp)) == 0) {
+		snprintf(err, errsz, "%s: %s", path,
+		    fp ? "empty or unreadable" : strerror(errno));
+		free(buf);
+		buf = NULL;
+	}
+	if (fp != NULL)
+		fclose(fp);
+	return buf;
+}
+
+/* The path part of UnsubscribeURL ("https://host/u/" -> "/u/"). */
+static const char *url_prefix(const char *url)
+{
+	const char *p = strstr(url, "://");
+
+	p = p ? strchr(p + 3, '/') : NULL;
+	return p ? p : "/";
+}
+
+/* Load config, keyring and templates; check TLS files.  0 or -1. */
+static int load(const char *path, struct httpd *h, char **cert, char **key,
+    char *err, size_t errsz)
+{
+	struct sockaddr_storage ss;
+
+	config_defaults(&h->cfg);
+	if (config_load(path, &h->cfg, err, errsz) != 0 ||
+	    keyring_load(h->cfg.key_file, &h->kr, err, errsz) != 0 ||
+	    page_load(h->cfg.http_templates, err, errsz) != 0)
+		return -1;
+	if (h->cfg.url[0] == '\0') {
+		snprintf(err, errsz, "%s: UnsubscribeURL is not set", path);
+		return -1;
+	}
+	if (parse_listen(h->cfg.http_listen, &ss) < 0) {
+		snprintf(err, errsz, "%s: HTTPListen \"%s\": want address:port "
+		    "or [address]:port", path, h->cfg.http_listen);
+		return -1;
+	}
+	if ((h->cfg.http_cert[0] != '\0') != (h->cfg.http_key[0] != '\0')) {
+		snprintf(err, errsz, "%s: HTTPCertificate and HTTPKey go "
+		    "together", path);
+		return -1;
+	}
+	if (h->cfg.http_cert[0] != '\0' &&
+	    ((*cert = read_pem(h->cfg.http_cert, err, errsz)) == NULL ||
+	    (*key = read_pem(h->cfg.http_key, err, errsz)) == NULL))
+		return -1;
+	h->prefix = url_prefix(h->cfg.url);
+	return 0;
+}
+
+/* Bind and listen on HTTPListen (before privileges are dropped). */
+static int listen_socket(const char *spec)
+{
+	struct sockaddr_storage ss;
+	int fd, one = 1;
+
+	if (parse_listen(spec, &ss) < 0 ||
+	    (fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, ss.ss_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0 ||
+	    listen(fd, 512) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Start libmicrohttpd on fd with our limits; NULL on failure. */
+static struct MHD_Daemon *start(struct httpd *h, int fd, const char *cert,
+    const char *key)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_ERROR_LOG;
+
+	if (cert != NULL)
+		flags |= MHD_USE_TLS;
+	return MHD_start_daemon(flags, 0, NULL, NULL, routes_handler(), h,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->cfg.http_threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->cfg.http_max_conn,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->cfg.http_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->cfg.http_max_conn,
+	    MHD_OPTION_NOTIFY_COMPLETED, routes_completed, NULL,
+	    cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, key,
+	    MHD_OPTION_END);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: unsub-httpd [-f] [-n] [-c FILE] [-u USER]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = DEFAULT_CONFIG, *user = NULL;
+	struct httpd h;
+	struct store_opts so = { 0, 0, 0 };
+	struct MHD_Daemon *d;
+	char *cert = NULL, *key = NULL, err[1024];
+	int foreground = 0, check = 0, ch, rc, sig, fd;
+	sigset_t set;
+
+	while ((ch = getopt(argc, argv, "c:fnu:")) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'n': check = 1; break;
+		case 'u': user = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	memset(&h, 0, sizeof(h));
+	if (load(path, &h, &cert, &key, err, sizeof(err)) < 0) {
+		fprintf(stderr, "unsub-httpd: %s\n", err);
+		return 1;
+	}
+	if (cert != NULL && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		fprintf(stderr, "unsub-httpd: this libmicrohttpd has no TLS\n");
+		return 1;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	log_open("unsub-httpd", foreground);
+	log_set_level((enum log_level)h.cfg.log_level);
+	if (user == NULL && h.cfg.user[0] != '\0')
+		user = h.cfg.user;
+	if (!foreground && daemon(0, 0) < 0)
+		log_fatal("daemon: %s", strerror(errno));
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (h.cfg.pid_file[0] != '\0' &&
+	    daemon_pidfile_write(h.cfg.pid_file, err, sizeof(err)) < 0)
+		log_fatal("%s", err);
+	if ((fd = listen_socket(h.cfg.http_listen)) < 0)
+		log_fatal("cannot listen on %s: %s", h.cfg.http_listen,
+		    strerror(errno));
+	if (user != NULL && daemon_drop_privileges(user, err, sizeof(err)) < 0)
+		log_fatal("%s", err);
+	so.map_size = h.cfg.map_size;
+	so.map_max = h.cfg.map_max;
+	if ((rc = store_open(h.cfg.database, &so, &h.st)) != STORE_OK)
+		log_fatal("store: %s", store_strerror(rc));
+	if ((d = start(&h, fd, cert, key)) == NULL)
+		log_fatal("cannot start the HTTP server on %s",
+		    h.cfg.http_listen);
+	log_info("listening on %s%s, one-click URLs under %s", h.cfg.http_listen,
+	    cert ? " (HTTPS)" : "", h.prefix);
+	sigdelset(&set, SIGPIPE);
+	while (sigwait(&set, &sig) != 0)
+		;
+	log_info("stopping on signal %d", sig);
+	MHD_stop_daemon(d);
+	store_close(h.st);
+	keyring_free(h.kr);
+	free(cert);
+	free(key);
+	return 0;
+}

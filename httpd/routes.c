@@ -1,0 +1,349 @@
+/* routes.c - unsub-httpd requests: the RFC 8058 one-click POST, the
+ * landing page (GET and HEAD never write), /healthz and /metrics. */
+#include <arpa/inet.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "httpd.h"
+#include "log.h"
+#include "timefmt.h"
+#include "token.h"
+
+enum outcome { O_UNSUBSCRIBED, O_PAGE, O_BAD_TOKEN, O_BAD_REQUEST,
+	O_TOO_LARGE, O_STORE_ERROR, O_NOT_FOUND, O_METHOD, O_HEALTH,
+	O_METRICS, O_OUTCOMES };
+
+static const char *const outcome_names[O_OUTCOMES] = { "unsubscribed",
+	"page", "bad_token", "bad_request", "too_large", "store_error",
+	"not_found", "method_not_allowed", "health", "metrics" };
+static atomic_ulong outcomes[O_OUTCOMES];
+static atomic_ulong by_source[STORE_SRC_IMPORT + 1];
+
+/* One request's state across the handler's calls. */
+struct req {
+	struct MHD_PostProcessor *pp;
+	int answered;		/* replied with the headers (413) */
+	size_t body;
+	int too_large;
+	int one_click;		/* List-Unsubscribe=One-Click */
+	int from_page;		/* the landing page's form */
+	int scope_all;		/* its "all lists" button */
+	char reason[STORE_DETAIL_MAX / 2];
+};
+
+/* Collect the form fields we know; ignore the rest. */
+static enum MHD_Result field(void *cls, enum MHD_ValueKind kind,
+    const char *key, const char *filename, const char *type,
+    const char *encoding, const char *data, uint64_t off, size_t size)
+{
+	struct req *r = cls;
+
+	(void)kind; (void)filename; (void)type; (void)encoding;
+	if (strcmp(key, "List-Unsubscribe") == 0 && off == 0)
+		r->one_click = size == 9 && memcmp(data, "One-Click", 9) == 0;
+	else if (strcmp(key, "from") == 0 && off == 0)
+		r->from_page = size == 4 && memcmp(data, "page", 4) == 0;
+	else if (strcmp(key, "scope") == 0 && off == 0)
+		r->scope_all = size == 3 && memcmp(data, "all", 3) == 0;
+	else if (strcmp(key, "reason") == 0 && off < sizeof(r->reason) - 1) {
+		size_t n = size < sizeof(r->reason) - 1 - off ? size :
+		    sizeof(r->reason) - 1 - off;
+		memcpy(r->reason + off, data, n);
+		r->reason[off + n] = '\0';
+	}
+	return MHD_YES;
+}
+
+/* Queue a response with our security headers; counts the outcome. */
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
+    enum outcome o, const char *type, char *body, size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body,
+	    MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result rc;
+
+	atomic_fetch_add(&outcomes[o], 1);
+	if (resp == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	    "default-src 'none'; style-src 'unsafe-inline'; "
+	    "form-action 'self'; frame-ancestors 'none'");
+	if (o == O_STORE_ERROR)
+		MHD_add_response_header(resp, "Retry-After", "60");
+	rc = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* Reply with a rendered page in the client's language. */
+static enum MHD_Result page(struct MHD_Connection *c, unsigned status,
+    enum outcome o, enum page_kind kind, const struct page_vars *v)
+{
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Accept-Language");
+	size_t len = 0;
+	char *html = page_render(kind, page_lang(accept), v, &len);
+
+	if (html == NULL)
+		return MHD_NO;
+	return reply(c, status, o, "text/html; charset=utf-8", html, len);
+}
+
+/* An error page with a short message. */
+static enum MHD_Result error_page(struct MHD_Connection *c, unsigned status,
+    enum outcome o, const char *message, const char *action)
+{
+	struct page_vars v = { .message = message, .action = action };
+
+	return page(c, status, o, PAGE_ERROR, &v);
+}
+
+/* The client's address as text, for the log. */
+static void client_ip(struct MHD_Connection *c, char *out, size_t outsz)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, outsz, "?");
+	if (sa != NULL && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr, out, (socklen_t)outsz);
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)
+		    sa)->sin6_addr, out, (socklen_t)outsz);
+}
+
+/* Finds when the address was suppressed for the token's scope. */
+struct since {
+	const char *list;
+	uint64_t time;
+};
+
+static int since_cb(const struct store_entry *e, void *arg)
+{
+	struct since *s = arg;
+
+	if (strcmp(e->scope, STORE_SCOPE_ALL) == 0 ||
+	    strcmp(e->scope, s->list) == 0)
+		s->time = e->time;
+	return s->time != 0;
+}
+
+/* GET or HEAD: the landing page; never writes. */
+static enum MHD_Result landing(struct httpd *h, struct MHD_Connection *c,
+    const char *url, const struct token_claims *tc)
+{
+	char masked[ADDRESS_MAX + 16], date[TIMEFMT_LEN];
+	struct since s = { tc->scope_all ? STORE_SCOPE_ALL : tc->list, 0 };
+	struct page_vars v = { .address = masked, .list = tc->list,
+		.action = url, .all = tc->scope_all ? "" : NULL,
+		.one = tc->scope_all ? NULL : "" };
+	int rc = store_status(h->st, tc->address, since_cb, &s);
+
+	if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+		return error_page(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    O_STORE_ERROR, "try again later", NULL);
+	page_mask(tc->address, masked, sizeof(masked));
+	if (s.time != 0) {
+		timefmt_rfc3339(s.time, date);
+		date[10] = '\0';	/* the day is enough */
+		v.date = date;
+	}
+	return page(c, MHD_HTTP_OK, O_PAGE, PAGE_LANDING, &v);
+}
+
+/* POST: record the unsubscribe durably, then 200. */
+static enum MHD_Result unsubscribe(struct httpd *h, struct MHD_Connection *c,
+    const char *url, const struct token_claims *tc, const struct req *r)
+{
+	struct store_event ev;
+	struct page_vars v = { .list = tc->list };
+	char ip[64];
+	int rc, changed;
+
+	if (r->too_large)
+		return error_page(c, MHD_HTTP_CONTENT_TOO_LARGE, O_TOO_LARGE,
+		    "request too large", NULL);
+	if (!r->one_click && !r->from_page)
+		return error_page(c, MHD_HTTP_BAD_REQUEST, O_BAD_REQUEST,
+		    "not a one-click unsubscribe request", url);
+	memset(&ev, 0, sizeof(ev));
+	ev.action = STORE_UNSUBSCRIBE;
+	ev.source = r->one_click ? STORE_SRC_ONECLICK : STORE_SRC_LANDING;
+	strcpy(ev.address, tc->address);
+	strcpy(ev.scope, tc->scope_all || (!r->one_click && r->scope_all) ?
+	    STORE_SCOPE_ALL : tc->list);
+	store_detail_add(ev.detail, "campaign", tc->campaign);
+	store_detail_add(ev.detail, "profile", tc->profile);
+	if (!r->one_click)
+		store_detail_add(ev.detail, "reason", r->reason);
+	client_ip(c, ip, sizeof(ip));
+	if ((rc = store_record(h->st, &ev, &changed)) != STORE_OK) {
+		log_warn("unsubscribe address=%s client=%s: store error: %s; "
+		    "503", ev.address, ip, store_strerror(rc));
+		return error_page(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    O_STORE_ERROR, "try again later", NULL);
+	}
+	atomic_fetch_add(&by_source[ev.source], 1);
+	log_info("unsubscribe recorded address=%s scope=%s source=%s "
+	    "client=%s%s", ev.address, ev.scope, store_source_name(ev.source),
+	    ip, changed ? "" : " (repeat)");
+	if (strcmp(ev.scope, STORE_SCOPE_ALL) == 0)
+		v.all = "";
+	else
+		v.one = "";
+	return page(c, MHD_HTTP_OK, O_UNSUBSCRIBED, PAGE_DONE, &v);
+}
+
+/* /metrics in Prometheus text format. */
+static enum MHD_Result metrics(struct MHD_Connection *c)
+{
+	char *buf = malloc(4096);
+	size_t off = 0;
+
+	if (buf == NULL)
+		return MHD_NO;
+	off += (size_t)snprintf(buf + off, 4096 - off,
+	    "# HELP unsub_http_requests_total HTTP requests by outcome.\n"
+	    "# TYPE unsub_http_requests_total counter\n");
+	for (int i = 0; i < O_OUTCOMES; i++)
+		off += (size_t)snprintf(buf + off, 4096 - off,
+		    "unsub_http_requests_total{outcome=\"%s\"} %lu\n",
+		    outcome_names[i], atomic_load(&outcomes[i]) +
+		    (i == O_METRICS));
+	off += (size_t)snprintf(buf + off, 4096 - off,
+	    "# HELP unsub_unsubscribes_total Unsubscribes recorded by "
+	    "unsub-httpd, by source.\n"
+	    "# TYPE unsub_unsubscribes_total counter\n");
+	for (int s = STORE_SRC_ONECLICK; s <= STORE_SRC_LANDING; s++)
+		off += (size_t)snprintf(buf + off, 4096 - off,
+		    "unsub_unsubscribes_total{source=\"%s\"} %lu\n",
+		    store_source_name(s), atomic_load(&by_source[s]));
+	return reply(c, MHD_HTTP_OK, O_METRICS,
+	    "text/plain; version=0.0.4; charset=utf-8", buf, off);
+}
+
+/* /healthz: 200 when the store can be read. */
+static enum MHD_Result health(struct httpd *h, struct MHD_Connection *c)
+{
+	int supp;
+	int rc = store_check(h->st, "healthz@invalid", NULL, &supp, NULL, 0);
+	char *body = strdup(rc == STORE_OK ? "ok\n" : "store unavailable\n");
+
+	if (body == NULL)
+		return MHD_NO;
+	return reply(c, rc == STORE_OK ? MHD_HTTP_OK :
+	    MHD_HTTP_SERVICE_UNAVAILABLE, O_HEALTH, "text/plain", body,
+	    strlen(body));
+}
+
+/* Route a complete request. */
+static enum MHD_Result respond(struct httpd *h, struct MHD_Connection *c,
+    const char *url, const char *method, const struct req *r)
+{
+	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	int post = strcmp(method, "POST") == 0;
+	size_t plen = strlen(h->prefix);
+	const char *tok = url + plen;
+	struct token_claims tc;
+	char ip[64];
+	int rc;
+
+	if (get && strcmp(url, "/healthz") == 0)
+		return health(h, c);
+	if (get && strcmp(url, "/metrics") == 0)
+		return metrics(c);
+	if (strncmp(url, h->prefix, plen) != 0 || *tok == '\0' ||
+	    strchr(tok, '/') != NULL || strlen(tok) >= TOKEN_TEXT_MAX)
+		return error_page(c, MHD_HTTP_NOT_FOUND, O_NOT_FOUND,
+		    "no such page", NULL);
+	if (!get && !post)
+		return error_page(c, MHD_HTTP_METHOD_NOT_ALLOWED, O_METHOD,
+		    "method not allowed", NULL);
+	if ((rc = token_open_text(h->kr, tok, strlen(tok), &tc)) != TOKEN_OK) {
+		client_ip(c, ip, sizeof(ip));
+		log_warn("%s token %.8s... from %s refused: %s", method, tok, ip,
+		    token_strerror(rc));
+		return error_page(c, rc == TOKEN_EFORMAT ? MHD_HTTP_BAD_REQUEST :
+		    MHD_HTTP_NOT_FOUND, O_BAD_TOKEN,
+		    "this unsubscribe link is not valid", NULL);
+	}
+	return get ? landing(h, c, url, &tc) : unsubscribe(h, c, url, &tc, r);
+}
+
+/* The libmicrohttpd access handler: called once with the headers, then
+ * for each body chunk, then once more to reply. */
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
+    const char *url, const char *method, const char *version,
+    const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct httpd *h = cls;
+	struct req *r = *con_cls;
+	const char *cl;
+
+	(void)version;
+	if (r == NULL) {
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			return MHD_NO;
+		*con_cls = r;
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > h->cfg.http_max_body)
+			r->too_large = 1;
+		if (strcmp(method, "POST") == 0 && !r->too_large)
+			r->pp = MHD_create_post_processor(c, 1024, field, r);
+		if (r->too_large) {
+			r->answered = 1;
+			return error_page(c, MHD_HTTP_CONTENT_TOO_LARGE,
+			    O_TOO_LARGE, "request too large", NULL);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (r->answered) {
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		r->body += *upload_data_size;
+		if (r->body > h->cfg.http_max_body)
+			r->too_large = 1;
+		else if (r->pp != NULL &&
+		    MHD_post_process(r->pp, upload_data, *upload_data_size) !=
+		    MHD_YES)
+			r->one_click = r->from_page = 0;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->answered)
+		return MHD_YES;
+	return respond(h, c, url, method, r);
+}
+
+MHD_AccessHandlerCallback routes_handler(void)
+{
+	return handler;
+}
+
+void routes_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *con_cls;
+
+	(void)cls; (void)c; (void)toe;
+	if (r == NULL)
+		return;
+	if (r->pp != NULL)
+		MHD_destroy_post_processor(r->pp);
+	free(r);
+	*con_cls = NULL;
+}

@@ -1,0 +1,118 @@
+#!/bin/sh
+# unsub-httpd over a real socket with curl: RFC 8058 one-click POSTs
+# (urlencoded and multipart), the landing page (GET and HEAD never write),
+# forged tokens, bad and oversized bodies, languages, health and metrics.
+. "$(dirname "$0")/../common.sh"
+. "$TOP/tests/http/lib.sh"
+PORT=$(free_port)
+BASE="http://127.0.0.1:$PORT"
+unsub_env <<EOC
+HTTPListen 127.0.0.1:$PORT
+HTTPTemplates $TOP/conf/templates
+HTTPMaxBody 1024
+EOC
+assert_eq "$("$B/unsub-httpd" -n -c "$CONF")" "configuration OK" "-n"
+httpd_start
+
+suppressed() { ctl status "$1" --json | grep -q '"suppressed":true'; }
+
+# GET and HEAD: the landing page, nothing written.
+t=$(url_token reader@example.com --list news --campaign c3)
+assert_eq "$(code GET "$BASE/u/$t")" 200 "GET landing"
+assert_match 'r•••r@example\.com' "$(cat "$T/body")" "masked address"
+assert_match '<strong>news</strong>' "$(cat "$T/body")" "list name"
+assert_match 'name="scope" value="all"' "$(cat "$T/body")" "all-lists button"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -I "$BASE/u/$t")" 200 "HEAD landing"
+! suppressed reader@example.com || fail "GET or HEAD wrote a suppression"
+
+# Languages by Accept-Language.
+code GET "$BASE/u/$t" -H 'Accept-Language: sv-SE,sv;q=0.9,en;q=0.5' >/dev/null
+assert_match 'Avregistrera från den här listan' "$(cat "$T/body")" "Swedish page"
+code GET "$BASE/u/$t" -H 'Accept-Language: fr, de;q=0.8' >/dev/null
+assert_match 'Von dieser Liste abmelden' "$(cat "$T/body")" "German page"
+code GET "$BASE/u/$t" -H 'Accept-Language: fr' >/dev/null
+assert_match 'lang="en"' "$(cat "$T/body")" "English by default"
+
+# RFC 8058 POST, urlencoded.
+assert_eq "$(code POST "$BASE/u/$t" -d 'List-Unsubscribe=One-Click')" 200 "one-click urlencoded"
+suppressed reader@example.com || fail "one-click POST recorded nothing"
+assert_match '"source":"one-click"' "$(ctl history reader@example.com --json)" "source"
+assert_match 'campaign=c3' "$(ctl history reader@example.com --json)" "campaign in detail"
+# repeat: idempotent, 200 again, noted
+assert_eq "$(code POST "$BASE/u/$t" -d 'List-Unsubscribe=One-Click')" 200 "repeat"
+assert_match '"detail":"repeat campaign=c3"' "$(ctl history reader@example.com --json)" "repeat noted"
+# the landing page now says since when
+code GET "$BASE/u/$t" >/dev/null
+assert_match "already unsubscribed on $(date -u +%Y-%m-%d)" "$(cat "$T/body")" "already-unsubscribed date"
+
+# multipart/form-data
+t=$(url_token multi@example.com --list news)
+assert_eq "$(code POST "$BASE/u/$t" -F 'List-Unsubscribe=One-Click')" 200 "one-click multipart"
+suppressed multi@example.com || fail "multipart POST recorded nothing"
+
+# The landing page's own form: all lists, with a reason.
+t=$(url_token page@example.com --list news)
+assert_eq "$(code POST "$BASE/u/$t" -d 'from=page&scope=all&reason=too+much+mail')" 200 "landing form"
+assert_match '"scopes":\["\*"\]' "$(ctl status page@example.com --json)" "all-lists scope"
+assert_match '"source":"landing-page","detail":"reason=too much mail"' \
+    "$(ctl history page@example.com --json)" "landing source and reason"
+
+# Forged (one character changed), unknown key, malformed: 4xx, nothing.
+t=$(url_token forged@example.com --list news)
+c=$(echo "$t" | cut -c40); [ "$c" = A ] && r=B || r=A
+bad="$(echo "$t" | cut -c1-39)$r$(echo "$t" | cut -c41-)"
+assert_eq "$(code POST "$BASE/u/$bad" -d 'List-Unsubscribe=One-Click')" 404 "forged token"
+assert_eq "$(code GET "$BASE/u/$bad")" 404 "forged token page"
+assert_eq "$(code POST "$BASE/u/not-a-token" -d 'List-Unsubscribe=One-Click')" 400 "malformed token"
+! suppressed forged@example.com || fail "a forged token recorded something"
+grep -q "POST token $(echo "$bad" | cut -c1-8)\.\.\. from 127.0.0.1 refused" "$T/httpd.log" ||
+	fail "refusal not logged: $(tail -3 "$T/httpd.log")"
+grep -q "$bad" "$T/httpd.log" && fail "a whole token was logged"
+
+# Empty or different bodies: 400, nothing recorded.
+assert_eq "$(code POST "$BASE/u/$t")" 400 "empty body"
+assert_eq "$(code POST "$BASE/u/$t" -d 'List-Unsubscribe=Yes')" 400 "other value"
+assert_eq "$(code POST "$BASE/u/$t" -H 'Content-Type: application/json' -d '{}')" 400 "json body"
+! suppressed forged@example.com || fail "a bad body recorded something"
+# Oversized: 413, nothing.
+head -c 5000 /dev/zero | tr '\0' a >"$T/big"
+assert_eq "$(code POST "$BASE/u/$t" --data-binary "@$T/big")" 413 "oversized body"
+! suppressed forged@example.com || fail "an oversized request recorded something"
+# Unknown paths and methods.
+assert_eq "$(code GET "$BASE/nothing")" 404 "unknown path"
+assert_eq "$(code DELETE "$BASE/u/$t")" 405 "DELETE"
+
+# Health and metrics.
+assert_eq "$(code GET "$BASE/healthz")" 200 "healthz"
+code GET "$BASE/metrics" >/dev/null
+assert_match 'unsub_unsubscribes_total\{source="one-click"\} 3' "$(cat "$T/body")" "one-click counter"
+assert_match 'unsub_unsubscribes_total\{source="landing-page"\} 1' "$(cat "$T/body")" "landing counter"
+assert_match 'unsub_http_requests_total\{outcome="bad_token"\} 3' "$(cat "$T/body")" "bad token counter"
+assert_match 'unsub_http_requests_total\{outcome="too_large"\} 1' "$(cat "$T/body")" "too large counter"
+
+# Slow and malformed clients cost bounded memory and never crash it.
+python3 - "$PORT" <<'EOP'
+import socket, sys, time
+port = int(sys.argv[1])
+socks = []
+for i in range(50):                      # idle and half-sent requests
+    s = socket.create_connection(("127.0.0.1", port))
+    s.send(b"POST /u/x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n")
+    socks.append(s)
+s = socket.create_connection(("127.0.0.1", port))
+s.send(b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\n\r\n")   # huge URL
+s.send(b"\x00\xff garbage\r\n\r\n")
+time.sleep(0.5)
+for s in socks:
+    s.close()
+EOP
+assert_eq "$(code GET "$BASE/healthz")" 200 "healthy after hostile clients"
+kill -0 "$HTTPD_PID" || fail "unsub-httpd died"
+
+# SIGTERM stops it cleanly.
+kill -TERM "$HTTPD_PID"
+i=0
+while kill -0 "$HTTPD_PID" 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "no stop on SIGTERM"; sleep 0.05
+done
+echo "unsub-httpd over HTTP: ok"
