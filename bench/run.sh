@@ -79,3 +79,29 @@ for sock in unix inet; do
 	wait 2>/dev/null || true
 	PIDS=""
 done
+
+# One-click POSTs with wrk: 64 worker threads (group commit) vs one (each
+# request its own synced commit), same load, same run.
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >>"$T/conf" <<EOC
+UnsubscribeURL http://127.0.0.1:$PORT/u/
+HTTPListen 127.0.0.1:$PORT
+HTTPTemplates $TOP/conf/templates
+HTTPMaxConnections 1024
+EOC
+tok=$("$B/unsubctl" -c "$T/conf" token post@example.com --list news |
+    sed -n 's#.*/u/\([A-Za-z0-9_-]*\)>.*#\1#p')
+for threads in 64 1; do
+	sed -i '/^HTTPThreads /d' "$T/conf"
+	echo "HTTPThreads $threads" >>"$T/conf"
+	"$B/unsub-httpd" -f -c "$T/conf" 2>"$T/httpd.log" & hp=$!
+	i=0
+	until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; do
+		i=$((i + 1)); [ $i -lt 100 ] || { cat "$T/httpd.log"; exit 1; }
+		sleep 0.05
+	done
+	printf 'one-click POST, HTTPThreads %s, 64 connections: ' "$threads"
+	wrk -t 2 -c 64 -d 5s -s "$TOP/bench/post.lua" \
+	    "http://127.0.0.1:$PORT/u/$tok" | grep '^wrk:'
+	kill $hp; wait $hp 2>/dev/null || true
+done
