@@ -99,9 +99,16 @@ for i in range(50):                      # idle and half-sent requests
     s = socket.create_connection(("127.0.0.1", port))
     s.send(b"POST /u/x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n")
     socks.append(s)
-s = socket.create_connection(("127.0.0.1", port))
-s.send(b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\n\r\n")   # huge URL
-s.send(b"\x00\xff garbage\r\n\r\n")
+for junk in (b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\n\r\n",  # huge URL
+             b"\x00\xff garbage\r\n\r\n",
+             b"GET / HTTP/1.1\r\n" + b"X: " + b"b" * 60000 + b"\r\n\r\n"):
+    s = socket.create_connection(("127.0.0.1", port))
+    try:
+        s.sendall(junk)       # the server may hang up half way: fine
+        s.recv(4096)
+    except OSError:
+        pass
+    s.close()
 time.sleep(0.5)
 for s in socks:
     s.close()
