@@ -476,6 +476,32 @@ int store_record(struct store *st, struct store_event *ev, int *changed)
 	return me.rc;
 }
 
+int store_record_batch(struct store *st, struct store_event *ev, size_t n,
+    int *results, int *changed)
+{
+	struct pending *p = calloc(n ? n : 1, sizeof(*p));
+	int rc = STORE_OK;
+
+	if (p == NULL)
+		return STORE_EIO;
+	for (size_t i = 0; i < n; i++) {
+		p[i].ev = &ev[i];
+		p[i].orig = ev[i];
+		p[i].changed = &changed[i];
+		p[i].next = i + 1 < n ? &p[i + 1] : NULL;
+	}
+	if (n > 0)
+		commit_batch(st, p);
+	for (size_t i = 0; i < n; i++) {
+		results[i] = p[i].rc;
+		if (p[i].rc != STORE_OK && p[i].rc != STORE_ENOTFOUND &&
+		    p[i].rc != STORE_EINVAL)
+			rc = p[i].rc;
+	}
+	free(p);
+	return rc;
+}
+
 int store_record_single(struct store *st, struct store_event *ev,
     int *changed)
 {

@@ -81,7 +81,13 @@ int store_check(struct store *st, const char *address, const char *list,
  * `ev->time` (when 0) are filled in.
  */
 int store_record(struct store *st, struct store_event *ev, int *changed);
-/* Same, one synced commit per call, no batching (benchmarks compare). */
+/* Apply n changes in one synced transaction (bulk import); results[i] and
+ * changed[i] as store_record gives them.  Returns STORE_OK, or the error
+ * that failed the whole transaction (then nothing was written). */
+int store_record_batch(struct store *st, struct store_event *ev, size_t n,
+    int *results, int *changed);
+/* Same as store_record, one synced commit per call, no batching
+ * (benchmarks compare). */
 int store_record_single(struct store *st, struct store_event *ev,
     int *changed);
 

@@ -461,47 +461,79 @@ static int import_line(struct ctl *x, char *line, struct store_event *ev)
 	return 0;
 }
 
-/* import: add suppressions from CSV (address[,scope]); never removes. */
+#define IMPORT_BATCH 1000
+
+/* Import state: a batch of events and the running counts. */
+struct import {
+	struct store_event ev[IMPORT_BATCH];
+	int rc[IMPORT_BATCH], changed[IMPORT_BATCH];
+	size_t n;
+	unsigned first_line, added, had, bad;
+};
+
+/* Commit the batch in one synced transaction. */
+static int import_flush(struct ctl *x, struct import *im, unsigned lineno)
+{
+	int rc = store_record_batch(x->st, im->ev, im->n, im->rc, im->changed);
+
+	if (rc != STORE_OK)
+		return fail(EX_CONFIG, "%s: lines %u-%u not imported: store: %s",
+		    x->argv[0], im->first_line, lineno, store_strerror(rc));
+	for (size_t i = 0; i < im->n; i++)
+		im->changed[i] ? im->added++ : im->had++;
+	im->n = 0;
+	return EX_OK;
+}
+
+/* import: add suppressions from CSV (address[,scope]); never removes.
+ * Lines are committed a thousand at a time. */
 static int cmd_import(struct ctl *x)
 {
-	FILE *fp;
+	struct import *im = NULL;
+	FILE *fp = NULL;
 	char line[1024];
-	unsigned lineno = 0, added = 0, had = 0, bad = 0;
-	struct store_event ev;
-	int rc, changed;
+	unsigned lineno = 0;
+	int rc;
 
 	if (x->argc != 1)
 		return fail(EX_USAGE, "expected one FILE (- for stdin)");
 	if ((rc = need_store(x, 0)) != EX_OK)
 		return rc;
+	if ((im = calloc(1, sizeof(*im))) == NULL)
+		return fail(EX_CONFIG, "out of memory");
 	fp = strcmp(x->argv[0], "-") == 0 ? stdin : fopen(x->argv[0], "re");
-	if (fp == NULL)
-		return fail(EX_CONFIG, "%s: %s", x->argv[0], strerror(errno));
+	if (fp == NULL) {
+		rc = fail(EX_CONFIG, "%s: %s", x->argv[0], strerror(errno));
+		goto done;
+	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '\0' || line[0] == '#' ||
 		    (lineno == 1 && strncmp(line, "address", 7) == 0))
 			continue;
-		if (import_line(x, line, &ev) < 0) {
+		if (im->n == 0)
+			im->first_line = lineno;
+		if (import_line(x, line, &im->ev[im->n]) < 0) {
 			fprintf(stderr, "unsubctl: %s:%u: invalid line "
 			    "skipped\n", x->argv[0], lineno);
-			bad++;
+			im->bad++;
 			continue;
 		}
-		if ((rc = store_record(x->st, &ev, &changed)) != STORE_OK) {
-			if (fp != stdin)
-				fclose(fp);
-			return fail(EX_CONFIG, "%s:%u: store: %s", x->argv[0],
-			    lineno, store_strerror(rc));
-		}
-		changed ? added++ : had++;
+		if (++im->n == IMPORT_BATCH &&
+		    (rc = import_flush(x, im, lineno)) != EX_OK)
+			goto done;
 	}
-	if (fp != stdin)
+	if ((rc = import_flush(x, im, lineno)) != EX_OK)
+		goto done;
+	printf("imported %u, already suppressed %u, invalid %u\n", im->added,
+	    im->had, im->bad);
+	rc = im->bad ? EX_NOTFOUND : EX_OK;
+done:
+	if (fp != NULL && fp != stdin)
 		fclose(fp);
-	printf("imported %u, already suppressed %u, invalid %u\n", added, had,
-	    bad);
-	return bad ? EX_NOTFOUND : EX_OK;
+	free(im);
+	return rc;
 }
 
 /* Counters for stats. */
