@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "codec.h"
@@ -130,13 +131,83 @@ static void bench_durable(const char *dir)
 	store_close(st);
 }
 
+/* Bulk-load addresses [from, to) as suppressed for "news", in batches. */
+static void load(struct store *st, long from, long to)
+{
+	enum { BATCH = 20000 };
+	static struct store_event ev[BATCH];
+	static int rc[BATCH], changed[BATCH];
+
+	for (long i = from; i < to; ) {
+		size_t n = 0;
+		for (; n < BATCH && i < to; n++, i++) {
+			memset(&ev[n], 0, sizeof(ev[n]));
+			snprintf(ev[n].address, sizeof(ev[n].address),
+			    "reader%09ld@example.com", i);
+			strcpy(ev[n].scope, "news");
+			ev[n].action = STORE_UNSUBSCRIBE;
+			ev[n].source = STORE_SRC_IMPORT;
+			ev[n].time = 1790000000;
+		}
+		if (store_record_batch(st, ev, n, rc, changed) != STORE_OK)
+			die("bulk load");
+	}
+}
+
+/* Average store_check() cost over addresses spread across the store,
+ * half present, half absent, on one core. */
+static double check_ns(struct store *st, long stored)
+{
+	char addr[64];
+	const int n = 400000;
+	unsigned long x = 88172645463325252UL;
+	int supp, hits = 0;
+	double t0 = now();
+
+	for (int i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;	/* xorshift */
+		snprintf(addr, sizeof(addr), "reader%09ld@example.com",
+		    (long)(x % (unsigned long)(stored * 2)));
+		if (store_check(st, addr, "news", &supp, NULL, 0) != STORE_OK)
+			die("check");
+		hits += supp;
+	}
+	if (hits == 0 || hits == n)
+		die("check: present and absent addresses expected");
+	return (now() - t0) / n * 1e9;
+}
+
+static void bench_check(const char *dir)
+{
+	struct store_opts o = { 1UL << 30, 0, 0 };
+	struct store *st;
+	char path[128];
+	struct stat sb;
+	long sizes[] = { 1000000, 10000000 }, done = 0;
+
+	if (store_open(dir, &o, &st) != STORE_OK)
+		die(store_strerror(-3));
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		double t0 = now(), ns;
+		load(st, done, sizes[i]);
+		done = sizes[i];
+		ns = check_ns(st, done);
+		snprintf(path, sizeof(path), "%s/data.mdb", dir);
+		stat(path, &sb);
+		printf("suppression check at %ldM addresses: %.0f ns/op "
+		    "(bulk load %.0f s); store %.0f bytes per address "
+		    "(state and history)\n", done / 1000000, ns,
+		    now() - t0, (double)sb.st_size / (double)done);
+	}
+	store_close(st);
+}
+
 int main(int argc, char **argv)
 {
 	struct keyring *kr = NULL;
 	char dir[] = "/var/tmp/unsub-bench-XXXXXX", path[64], err[256];
 	uint32_t id;
 
-	(void)argc; (void)argv;
 	if (mkdtemp(dir) == NULL)
 		die("mkdtemp");
 	snprintf(path, sizeof(path), "%s/keys", dir);
@@ -147,6 +218,13 @@ int main(int argc, char **argv)
 	keyring_free(kr);
 	unlink(path);
 	bench_durable(dir);
+	if (argc < 2 || strcmp(argv[1], "quick") != 0) {
+		char sub[80];
+		snprintf(sub, sizeof(sub), "%s/big", dir);
+		if (mkdir(sub, 0700) < 0)
+			die("mkdir");
+		bench_check(sub);
+	}
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	if (system(path) != 0)
 		die("cleanup");
