@@ -105,3 +105,5 @@ for threads in 64 1; do
 	    "http://127.0.0.1:$PORT/u/$tok" | grep '^wrk:'
 	kill $hp; wait $hp 2>/dev/null || true
 done
+
+sh "$TOP/bench/postfix.sh"

@@ -1,0 +1,51 @@
+#!/bin/sh
+# Through a private Postfix: smtp-source (20 sessions, 4 KiB bulk messages)
+# -> Postfix -> smtp-sink, with no milter, the do-nothing filter, our
+# milter, and our milter + opendkim.  The same load in the same run; the
+# figure is messages accepted per second, as ratios.
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+export TOP
+. "$TOP/tests/common.sh"
+. "$TOP/tests/e2e/lib.sh"
+unsub_env <<EOC
+LogLevel warning
+EOC
+milter_start
+"$B/bench/nullfilter" "unix:$T/null.sock" floor & PIDS="$PIDS $!"
+sink_start
+opendkim_start sender.example
+postfix_start ""
+N=${POSTFIX_BENCH_MSGS:-4000}
+
+# A 4 KiB bulk message, as an application would hand it over.
+{
+	printf 'From: News <news@sender.example>\nTo: reader@example.com\n'
+	printf 'Subject: This week\nX-Unsub-List: news\n\n'
+	i=0
+	while [ $i -lt 56 ]; do
+		printf '%071d\n' $i
+		i=$((i + 1))
+	done
+} >"$T/msg"
+
+# rate MILTERS: messages/s accepted by Postfix with smtpd_milters=MILTERS.
+rate() {
+	postconf -c "$PF" -e "smtpd_milters = $1" >/dev/null
+	postfix -c "$PF" reload >/dev/null 2>&1
+	sleep 1
+	t0=$(date +%s.%N)
+	smtp-source -s 20 -m "$N" -F "$T/msg" -f news@sender.example \
+	    -t reader@example.com "127.0.0.1:$SMTP_PORT" ||
+		fail "smtp-source failed with milters '$1'"
+	t1=$(date +%s.%N)
+	awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }'
+}
+
+none=$(rate "")
+null=$(rate "unix:$T/null.sock")
+ours=$(rate "unix:$SOCK")
+dkim=$(rate "unix:$SOCK, unix:$T/dkim/sock")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo "postfix 20 sessions, 4 KiB bulk: no milter $none msgs/s;" \
+    "do-nothing filter $null; ours $ours (ratio to do-nothing $(ratio "$ours" "$null"));" \
+    "ours + opendkim $dkim (ratio $(ratio "$dkim" "$null"))"
