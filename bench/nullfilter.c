@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libmilter/mfapi.h>
 
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
 		desc.xxfi_body = null_body;
 		desc.xxfi_negotiate = null_negotiate;
 	}
+	umask(0);	/* a unix socket the MTA's user can connect to */
 	if (smfi_register(desc) != MI_SUCCESS || smfi_setconn(argv[1]) !=
 	    MI_SUCCESS || smfi_opensocket(1) != MI_SUCCESS)
 		return 1;

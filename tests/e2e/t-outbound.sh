@@ -9,7 +9,7 @@ unsub_env </dev/null
 milter_start
 sink_start
 opendkim_start sender.example
-postfix_start "unix:$SOCK, unix:$T/dkim/sock"
+postfix_start "unix:$SOCK, unix:$DKIM_SOCK"
 
 # The message as relayed: the sink's dump without its envelope lines.
 relayed() { grep -v -E '^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args):' "$1"; }
