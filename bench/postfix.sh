@@ -44,7 +44,7 @@ rate() {
 none=$(rate "")
 null=$(rate "unix:$T/null.sock")
 ours=$(rate "unix:$SOCK")
-dkim=$(rate "unix:$SOCK, unix:$T/dkim/sock")
+dkim=$(rate "unix:$SOCK, unix:$DKIM_SOCK")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "postfix 20 sessions, 4 KiB bulk: no milter $none msgs/s;" \
     "do-nothing filter $null; ours $ours (ratio to do-nothing $(ratio "$ours" "$null"));" \
