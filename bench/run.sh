@@ -107,3 +107,10 @@ for threads in 64 1; do
 done
 
 sh "$TOP/bench/postfix.sh"
+
+# Resident memory of the milter holding 500 idle MTA connections.
+sed -i "s#^Socket .*#Socket unix:$T/m.sock#" "$T/conf"
+"$B/unsub-milter" -f -c "$T/conf" 2>"$T/milter.log" & mp=$!
+wait_sock "unix:$T/m.sock"
+/usr/bin/python3 "$TOP/bench/idle.py" "$T/m.sock" 500 "$mp"
+kill $mp; wait $mp 2>/dev/null || true
