@@ -174,17 +174,21 @@ int main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	memset(&h, 0, sizeof(h));
-	if (load(path, &h, &cert, &key, err, sizeof(err)) < 0) {
-		fprintf(stderr, "unsub-httpd: %s\n", err);
-		return 1;
+	rc = load(path, &h, &cert, &key, err, sizeof(err));
+	if (rc == 0 && cert != NULL &&
+	    MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, sizeof(err), "this libmicrohttpd has no TLS");
+		rc = -1;
 	}
-	if (cert != NULL && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-		fprintf(stderr, "unsub-httpd: this libmicrohttpd has no TLS\n");
-		return 1;
-	}
-	if (check) {
-		printf("configuration OK\n");
-		return 0;
+	if (rc < 0 || check) {
+		if (rc < 0)
+			fprintf(stderr, "unsub-httpd: %s\n", err);
+		else
+			printf("configuration OK\n");
+		keyring_free(h.kr);
+		free(cert);
+		free(key);
+		return rc < 0 ? 1 : 0;
 	}
 	log_open("unsub-httpd", foreground);
 	log_set_level((enum log_level)h.cfg.log_level);

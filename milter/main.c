@@ -215,6 +215,7 @@ int main(int argc, char **argv)
 	}
 	if (check) {
 		printf("configuration OK\n");
+		snap_put(snap_current);
 		return 0;
 	}
 	log_open("unsub-milter", foreground);
