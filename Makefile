@@ -58,7 +58,8 @@ $(B)/bench/%: bench/%.c $(B)/libunsub.a | $(B)/bench
 $(B)/fuzz/%: tests/fuzz/%.c $(wildcard common/*.c common/*.h) | $(B)/fuzz
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -pthread -Icommon \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -o $@ $< $(wildcard common/*.c) $(LDLIBS_C)
+	    -o $@ $< $(wildcard common/*.c) $(if $(findstring http,$*),httpd/page.c) \
+	    $(LDLIBS_C)
 
 $(B)/common $(B)/milter $(B)/httpd $(B)/ctl $(B)/tests $(B)/bench $(B)/fuzz:
 	mkdir -p $@

@@ -224,6 +224,9 @@ int store_open(const char *dir, const struct store_opts *opts,
 		rc = STORE_EOPEN;
 		goto fail;
 	}
+	/* Free reader slots left by processes that died holding them (a
+	 * killed milter), so their pages can be reused. */
+	mdb_reader_check(st->env, &(int){ 0 });
 	if ((rc = open_dbs(st, opts->read_only)) != STORE_OK)
 		goto fail;
 	*out = st;
