@@ -1,0 +1,95 @@
+#!/bin/sh
+# Crash test: mailto replies through the private Postfix and one-click
+# POSTs run at once while unsub-milter and unsub-httpd are killed with
+# SIGKILL and restarted 20 times.  The clients retry until they get 250 or
+# 200, as real senders do.  Afterwards every acknowledged unsubscribe is in
+# the store and the store opens cleanly.
+. "$(dirname "$0")/../common.sh"
+. "$TOP/tests/e2e/lib.sh"
+. "$TOP/tests/http/lib.sh"
+N=${CRASH_N:-60}
+KILLS=${CRASH_KILLS:-20}
+PORT=$(free_port)
+unsub_env <<EOC
+UnsubscribeURL http://127.0.0.1:$PORT/u/
+HTTPListen 127.0.0.1:$PORT
+HTTPTemplates $TOP/conf/templates
+LogLevel warning
+EOC
+milter_start
+sink_start
+postfix_start "unix:$SOCK"
+httpd_start
+
+# Tokens for 2 x N recipients: replies for the first N, POSTs for the rest.
+i=0
+while [ $i -lt "$N" ]; do
+	ctl token "m$i@crash.example" --list news |
+	    sed -n 's/^[ \t]*<mailto:\([^?>]*\)?.*/\1/p' >>"$T/mailto"
+	ctl token "h$i@crash.example" --list news |
+	    sed -n 's#.*/u/\([A-Za-z0-9_-]*\)>.*#\1#p' >>"$T/urls"
+	i=$((i + 1))
+done
+assert_eq "$(wc -l <"$T/mailto")" "$N" "mailto addresses"
+
+# mail_client: reply to each mailto until Postfix says 250 (bounded).
+mail_client() {
+	while read -r to; do
+		tries=0
+		until swaks --server "127.0.0.1:$SMTP_PORT" --from x@crash.example \
+		    --to "$to" --header "Subject: unsubscribe" --body "x" \
+		    --timeout 20 >"$T/mail.out" 2>&1; do
+			tries=$((tries + 1))
+			echo >>"$T/retries"
+			[ $tries -lt 200 ] || { echo "gave up on $to" >>"$T/gaveup"; break; }
+			sleep 0.1
+		done
+		[ $tries -lt 200 ] && echo "$to" >>"$T/acked_mail"
+	done <"$T/mailto"
+}
+
+# http_client: POST each URL until 200 (bounded).
+http_client() {
+	while read -r tok; do
+		tries=0
+		until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+		    -d List-Unsubscribe=One-Click "http://127.0.0.1:$PORT/u/$tok")" = 200 ]; do
+			tries=$((tries + 1))
+			echo >>"$T/retries"
+			[ $tries -lt 400 ] || { echo "gave up on $tok" >>"$T/gaveup"; break; }
+			sleep 0.05
+		done
+		[ $tries -lt 400 ] && echo "$tok" >>"$T/acked_http"
+	done <"$T/urls"
+}
+
+mail_client & mc=$!
+http_client & hc=$!
+k=0
+while [ $k -lt "$KILLS" ]; do
+	sleep 0.3
+	kill -KILL "$MILTER_PID" "$HTTPD_PID" 2>/dev/null || true
+	wait "$MILTER_PID" "$HTTPD_PID" 2>/dev/null || true
+	milter_start
+	httpd_start
+	k=$((k + 1))
+done
+wait $mc $hc
+[ ! -s "$T/gaveup" ] || fail "clients gave up: $(cat "$T/gaveup")"
+
+# Every acknowledged unsubscribe is in the store.
+# (none gave up, so that is every address)
+missing=0
+i=0
+while [ $i -lt "$N" ]; do
+	for a in "m$i" "h$i"; do
+		ctl status "$a@crash.example" >/dev/null 2>&1 || {
+			missing=$((missing + 1)); echo "lost: $a@crash.example"; }
+	done
+	i=$((i + 1))
+done
+mdb_stat -a "$T/db" >"$T/mdb_stat" 2>&1 || fail "store does not open cleanly: $(cat "$T/mdb_stat")"
+echo "crash: $KILLS SIGKILL restarts of both daemons; $(wc -l <"$T/acked_mail") mailto" \
+    "and $(wc -l <"$T/acked_http") one-click unsubscribes acknowledged after" \
+    "$(cat "$T/retries" 2>/dev/null | wc -l) refused tries; $missing lost"
+assert_eq "$missing" 0 "acknowledged unsubscribes lost"
