@@ -23,6 +23,27 @@ set -e
 assert_match "keys: mode 0640 is open to group or others" "$out" "key mode refusal"
 chmod 0600 "$T/keys"
 
+# refuse (exit 1, one line) on a missing or corrupt key file, an unwritable
+# pidfile; for both daemons
+refuse() {	# refuse WHAT PATTERN CONFIG
+	for d in unsub-milter unsub-httpd; do
+		set +e
+		out=$("$B/$d" -f -c "$3" 2>&1); rc=$?
+		set -e
+		[ $rc -ne 0 ] || fail "$d started with $1"
+		assert_eq "$(printf '%s\n' "$out" | wc -l)" 1 "$d: one line for $1"
+		assert_match "$2" "$out" "$d: $1"
+	done
+}
+echo "HTTPTemplates $TOP/conf/templates" >>"$CONF"
+sed "s#^KeyFile .*#KeyFile $T/nokeys#" "$CONF" >"$T/c1.conf"
+refuse "a missing key file" "$T/nokeys: No such file or directory" "$T/c1.conf"
+printf 'zz not a key\n' >"$T/badkeys"; chmod 0600 "$T/badkeys"
+sed "s#^KeyFile .*#KeyFile $T/badkeys#" "$CONF" >"$T/c2.conf"
+refuse "a corrupt key file" "$T/badkeys:1: malformed key line" "$T/c2.conf"
+sed "s#^PidFile .*#PidFile $T/no/such/dir/pid#" "$CONF" >"$T/c3.conf"
+refuse "an unwritable pidfile" "pidfile $T/no/such/dir/pid: No such file" "$T/c3.conf"
+
 sed "s#^Database .*#Database $T/missing#" "$CONF" >"$T/nodb.conf"
 set +e
 out=$("$M" -f -c "$T/nodb.conf" 2>&1); rc=$?
