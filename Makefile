@@ -87,6 +87,14 @@ bench: all $(BENCHES)
 deps:
 	sh .ci/deps.sh
 
+# The whole loop on loopback for a newcomer (installs what is missing).
+demo: deps all
+	sh scripts/demo.sh
+
+# The milter alone in the foreground, with a config, key and store in ./var.
+run: all
+	sh scripts/run.sh
+
 install: all
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(mandir)/man5 \
 	    $(DESTDIR)$(sysconfdir)/unsub-milter
@@ -98,4 +106,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check bench fuzz deps install clean
+.PHONY: all check bench fuzz deps demo run install clean

@@ -812,7 +812,7 @@ e2e_postfix_wait_log() {
 # 25 DATA, 26 message refused after the data (swaks(1) EXIT CODES).
 e2e_send() {
 	if swaks --server "127.0.0.1:${E2E_SEND_PORT:-$E2E_SMTP_PORT}" \
-	    --helo client.test.example --timeout 30 "$@" >"$E2E_SWAKS_OUT" 2>&1; then
+	    --helo client.test.example --timeout 30 "$@" </dev/null >"$E2E_SWAKS_OUT" 2>&1; then
 		_e_src=0
 	else
 		_e_src=$?
