@@ -3,6 +3,7 @@ prefix    ?= /usr/local
 sbindir   ?= $(prefix)/sbin
 mandir    ?= $(prefix)/share/man
 sysconfdir ?= /etc
+unitdir   ?= /lib/systemd/system
 DESTDIR   ?=
 
 CC        ?= cc
@@ -97,11 +98,16 @@ run: all
 
 install: all
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(mandir)/man5 \
-	    $(DESTDIR)$(sysconfdir)/unsub-milter
+	    $(DESTDIR)$(sysconfdir)/unsub-milter/templates $(DESTDIR)$(unitdir)
 	install -m 0755 $(PROGS) $(DESTDIR)$(sbindir)/
 	install -m 0644 man/*.8 $(DESTDIR)$(mandir)/man8/
 	install -m 0644 man/*.5 $(DESTDIR)$(mandir)/man5/
 	install -m 0644 conf/unsub-milter.conf $(DESTDIR)$(sysconfdir)/unsub-milter/unsub-milter.conf.example
+	install -m 0644 conf/templates/*.html $(DESTDIR)$(sysconfdir)/unsub-milter/templates/
+	sed 's#@sbindir@#$(sbindir)#g; s#@sysconfdir@#$(sysconfdir)#g' \
+	    conf/unsub-milter.service >$(DESTDIR)$(unitdir)/unsub-milter.service
+	sed 's#@sbindir@#$(sbindir)#g; s#@sysconfdir@#$(sysconfdir)#g' \
+	    conf/unsub-httpd.service >$(DESTDIR)$(unitdir)/unsub-httpd.service
 
 clean:
 	rm -rf $(B)

@@ -1,0 +1,19 @@
+#!/bin/sh
+# The man pages are lint-clean (mandoc -T lint, warnings fail) and
+# `make install DESTDIR=...` lays out the programs, pages and example config.
+. "$(dirname "$0")/../common.sh"
+for m in "$TOP"/man/*.[58]; do
+	out=$(mandoc -T lint -W warning "$m" 2>&1) || fail "mandoc: $out"
+	[ -z "$out" ] || fail "mandoc: $out"
+done
+make -s -C "$TOP" install DESTDIR="$T/root" prefix=/usr sysconfdir=/etc >/dev/null
+for f in usr/sbin/unsub-milter usr/sbin/unsub-httpd usr/sbin/unsubctl \
+    usr/share/man/man8/unsub-milter.8 usr/share/man/man8/unsub-httpd.8 \
+    usr/share/man/man8/unsubctl.8 usr/share/man/man5/unsub-milter.conf.5 \
+    etc/unsub-milter/unsub-milter.conf.example \
+    etc/unsub-milter/templates/landing.en.html \
+    lib/systemd/system/unsub-milter.service lib/systemd/system/unsub-httpd.service; do
+	[ -e "$T/root/$f" ] || fail "make install did not install /$f"
+done
+"$T/root/usr/sbin/unsubctl" 2>/dev/null && fail "unsubctl without a verb exited 0"
+echo "man pages lint-clean; make install layout: ok"
