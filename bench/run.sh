@@ -16,7 +16,9 @@ trap cleanup EXIT INT TERM
 "$B/bench/micro"
 
 mkdir -p "$T/db"
+chmod 0755 "$T"
 cat >"$T/conf" <<EOC
+User nobody
 Socket unix:$T/m.sock
 SocketMode 0666
 KeyFile $T/keys
@@ -27,6 +29,7 @@ InternalHosts 127.0.0.1
 LogLevel warning
 EOC
 "$B/unsubctl" -c "$T/conf" genkey >/dev/null
+chown nobody "$T/db" "$T/keys"
 
 # wait_sock SPEC: until a filter answers there.
 wait_sock() {

@@ -177,6 +177,22 @@ static int open_dbs(struct store *st, int read_only)
 	return STORE_OK;
 }
 
+/* Give data.mdb and lock.mdb the owner and group of their directory. */
+static void own_like_dir(const char *dir, const struct stat *dsb)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	char path[4096];
+	struct stat sb;
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (stat(path, &sb) == 0 && (sb.st_uid != dsb->st_uid ||
+		    sb.st_gid != dsb->st_gid) &&
+		    chown(path, dsb->st_uid, dsb->st_gid) < 0)
+			continue;	/* the daemon's open will say why */
+	}
+}
+
 int store_open(const char *dir, const struct store_opts *opts,
     struct store **out)
 {
@@ -224,6 +240,10 @@ int store_open(const char *dir, const struct store_opts *opts,
 		rc = STORE_EOPEN;
 		goto fail;
 	}
+	/* Root (unsubctl) must not leave files the daemons cannot open: as
+	 * postmap does, give them the owner of the directory. */
+	if (geteuid() == 0 && !opts->read_only)
+		own_like_dir(dir, &sb);
 	/* Free reader slots left by processes that died holding them (a
 	 * killed milter), so their pages can be reused. */
 	mdb_reader_check(st->env, &(int){ 0 });

@@ -209,6 +209,9 @@ int main(int argc, char **argv)
 		    strerror(errno));
 	if (user != NULL && daemon_drop_privileges(user, err, sizeof(err)) < 0)
 		log_fatal("%s", err);
+	if (geteuid() == 0)
+		log_fatal("refusing to run as root: set User in %s or use -u",
+		    path);
 	so.map_size = h.cfg.map_size;
 	so.map_max = h.cfg.map_max;
 	if ((rc = store_open(h.cfg.database, &so, &h.st)) != STORE_OK)

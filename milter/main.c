@@ -238,6 +238,9 @@ int main(int argc, char **argv)
 	nodelay_listeners();
 	if (user != NULL && daemon_drop_privileges(user, err, sizeof(err)) < 0)
 		log_fatal("%s", err);
+	if (geteuid() == 0)
+		log_fatal("refusing to run as root: set User in %s or use -u",
+		    config_path);
 	so.map_size = snap_current->cfg.map_size;
 	so.map_max = snap_current->cfg.map_max;
 	if ((rc = store_open(snap_current->cfg.database, &so, &the_store)) !=

@@ -20,5 +20,11 @@ EOC
 	echo "wrote $V/unsub-milter.conf"
 fi
 [ -f "$V/keys" ] || build/unsubctl -c "$V/unsub-milter.conf" genkey
+if [ "$(id -u)" = 0 ]; then	# the milter will not run as root
+	grep -q '^User ' "$V/unsub-milter.conf" ||
+		echo "User nobody" >>"$V/unsub-milter.conf"
+	chmod 0755 "$V"
+	chown nobody "$V/db" "$V/keys"
+fi
 echo "unsub-milter on unix:$V/milter.sock; try: build/unsubctl -c $V/unsub-milter.conf token you@example.com --list news"
 exec build/unsub-milter -f -c "$V/unsub-milter.conf"

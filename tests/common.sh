@@ -7,7 +7,7 @@ B="$TOP/build"
 T=$(mktemp -d /tmp/unsub-t.XXXXXX)
 chmod 0755 "$T"	# daemons under other users (postfix, nobody) reach into it
 CONF="$T/unsub.conf"
-SOCK="$T/milter.sock"
+SOCK="$T/run/milter.sock"	# run/ belongs to the daemons' user
 PIDS=""
 
 # Stop what the test started and remove the temp dir (kept if KEEP=1).
@@ -20,8 +20,9 @@ trap cleanup EXIT INT TERM
 
 # Write the test config (extra lines from stdin are appended) and a key.
 unsub_env() {
-	mkdir -p "$T/db"
+	mkdir -p "$T/db" "$T/run"
 	cat >"$CONF" <<EOC
+User nobody
 Socket unix:$SOCK
 SocketMode 0666
 KeyFile $T/keys
@@ -33,6 +34,8 @@ HTTPListen 127.0.0.1:0
 EOC
 	[ -t 0 ] || cat >>"$CONF"
 	"$B/unsubctl" -c "$CONF" genkey >/dev/null
+	# the daemons run as nobody: their store, keys, socket and pidfile
+	chown nobody "$T/db" "$T/run" "$T/keys"
 }
 
 ctl() { "$B/unsubctl" -c "$CONF" "$@"; }

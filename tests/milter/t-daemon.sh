@@ -3,7 +3,7 @@
 # pidfile, SIGUSR1 reload keeping connections, SIGTERM clean stop.
 . "$(dirname "$0")/../common.sh"
 unsub_env <<EOF2
-PidFile $T/milter.pid
+PidFile $T/run/milter.pid
 EOF2
 M="$B/unsub-milter"
 
@@ -44,6 +44,12 @@ refuse "a corrupt key file" "$T/badkeys:1: malformed key line" "$T/c2.conf"
 sed "s#^PidFile .*#PidFile $T/no/such/dir/pid#" "$CONF" >"$T/c3.conf"
 refuse "an unwritable pidfile" "pidfile $T/no/such/dir/pid: No such file" "$T/c3.conf"
 
+# started as root, both refuse to keep running as root
+if [ "$(id -u)" = 0 ]; then
+	grep -v '^User ' "$CONF" >"$T/c4.conf"
+	refuse "no User while root" "refusing to run as root: set User in $T/c4.conf or use -u" "$T/c4.conf"
+fi
+
 sed "s#^Database .*#Database $T/missing#" "$CONF" >"$T/nodb.conf"
 set +e
 out=$("$M" -f -c "$T/nodb.conf" 2>&1); rc=$?
@@ -52,15 +58,15 @@ set -e
 assert_match "store: .*$T/missing" "$out" "missing store refusal"
 
 milter_start
-[ -f "$T/milter.pid" ] || fail "no pidfile"
-assert_eq "$(cat "$T/milter.pid")" "$MILTER_PID" "pidfile content"
+[ -f "$T/run/milter.pid" ] || fail "no pidfile"
+assert_eq "$(cat "$T/run/milter.pid")" "$MILTER_PID" "pidfile content"
 
 set +e
 out=$("$M" -f -c "$CONF" 2>&1); rc=$?
 set -e
 [ $rc -ne 0 ] || fail "a second milter took the socket"
 assert_match "socket $SOCK is in use" "$out" "socket in use"
-assert_eq "$(cat "$T/milter.pid")" "$MILTER_PID" "pidfile kept by the refused second milter"
+assert_eq "$(cat "$T/run/milter.pid")" "$MILTER_PID" "pidfile kept by the refused second milter"
 
 ctl genkey >/dev/null
 kill -USR1 "$MILTER_PID"
@@ -89,7 +95,7 @@ while kill -0 "$MILTER_PID" 2>/dev/null; do
 	i=$((i + 1)); [ $i -lt 200 ] || fail "milter did not stop on SIGTERM"
 	sleep 0.05
 done
-[ ! -f "$T/milter.pid" ] || fail "pidfile left after SIGTERM"
+[ ! -f "$T/run/milter.pid" ] || fail "pidfile left after SIGTERM"
 echo "daemon start-up, reload and stop: ok"
 
 # -u: privileges dropped after the keys are read and the socket is open;
