@@ -10,7 +10,7 @@ git -C "$TOP" archive --prefix=unsub-milter/ HEAD | tar -x -C "$T/src"
 	fail "dpkg-buildpackage: $(tail -20 "$T/build.log")"
 deb=$(ls "$T"/src/unsub-milter_*_*.deb)
 dpkg -i "$deb" >"$T/install.log" 2>&1 || fail "dpkg -i: $(cat "$T/install.log")"
-trap 'dpkg -r unsub-milter >/dev/null 2>&1 || true; cleanup' EXIT INT TERM
+trap 'dpkg -P unsub-milter >/dev/null 2>&1 || true; cleanup' EXIT INT TERM
 id unsub >/dev/null || fail "no unsub user"
 [ -d /var/lib/unsub-milter ] || fail "no store directory"
 for f in /usr/sbin/unsub-milter /usr/sbin/unsub-httpd /usr/sbin/unsubctl \

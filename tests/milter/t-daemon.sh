@@ -44,6 +44,11 @@ refuse "a corrupt key file" "$T/badkeys:1: malformed key line" "$T/c2.conf"
 sed "s#^PidFile .*#PidFile $T/no/such/dir/pid#" "$CONF" >"$T/c3.conf"
 refuse "an unwritable pidfile" "pidfile $T/no/such/dir/pid: No such file" "$T/c3.conf"
 
+# a store directory the daemons' user cannot write
+chmod 0555 "$T/db"
+refuse "a read-only store directory" "store: database directory $T/db: Permission denied" "$CONF"
+chmod 0755 "$T/db"
+
 # started as root, both refuse to keep running as root
 if [ "$(id -u)" = 0 ]; then
 	grep -v '^User ' "$CONF" >"$T/c4.conf"
