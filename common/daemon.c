@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "log.h"
 
 int daemon_drop_privileges(const char *user, char *err, size_t errsz)
 {
@@ -60,5 +61,60 @@ int daemon_pidfile_write(const char *path, char *err, size_t errsz)
 	if (pidfile[0] == '\0')
 		atexit(pidfile_remove);
 	snprintf(pidfile, sizeof(pidfile), "%s", path);
+	return 0;
+}
+
+int daemon_args(int argc, char **argv, const char *default_config,
+    struct daemon_args *a)
+{
+	int ch;
+
+	a->config = default_config;
+	a->user = NULL;
+	a->foreground = a->check = 0;
+	while ((ch = getopt(argc, argv, "c:fnu:")) != -1) {
+		switch (ch) {
+		case 'c': a->config = optarg; break;
+		case 'f': a->foreground = 1; break;
+		case 'n': a->check = 1; break;
+		case 'u': a->user = optarg; break;
+		default: return -1;
+		}
+	}
+	return optind == argc ? 0 : -1;
+}
+
+int daemon_begin(const char *ident, const struct config *cfg,
+    struct daemon_args *a, char *err, size_t errsz)
+{
+	log_open(ident, a->foreground);
+	log_set_level((enum log_level)cfg->log_level);
+	if (a->user == NULL && cfg->user[0] != '\0')
+		a->user = cfg->user;
+	if (!a->foreground && daemon(0, 0) < 0) {
+		snprintf(err, errsz, "daemon: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int daemon_settle(const struct daemon_args *a, const struct config *cfg,
+    struct store **st, char *err, size_t errsz)
+{
+	struct store_opts so = { cfg->map_size, cfg->map_max, 0 };
+	int rc;
+
+	if (a->user != NULL &&
+	    daemon_drop_privileges(a->user, err, errsz) < 0)
+		return -1;
+	if (geteuid() == 0) {
+		snprintf(err, errsz, "refusing to run as root: set User in %s "
+		    "or use -u", a->config);
+		return -1;
+	}
+	if ((rc = store_open(cfg->database, &so, st)) != STORE_OK) {
+		snprintf(err, errsz, "store: %s", store_strerror(rc));
+		return -1;
+	}
 	return 0;
 }

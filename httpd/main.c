@@ -154,33 +154,23 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *path = DEFAULT_CONFIG, *user = NULL;
+	struct daemon_args a;
 	struct httpd h;
-	struct store_opts so = { 0, 0, 0 };
 	struct MHD_Daemon *d;
 	char *cert = NULL, *key = NULL, err[1024];
-	int foreground = 0, check = 0, ch, rc, sig, fd;
+	int rc, sig, fd;
 	sigset_t set;
 
-	while ((ch = getopt(argc, argv, "c:fnu:")) != -1) {
-		switch (ch) {
-		case 'c': path = optarg; break;
-		case 'f': foreground = 1; break;
-		case 'n': check = 1; break;
-		case 'u': user = optarg; break;
-		default: usage();
-		}
-	}
-	if (optind != argc)
+	if (daemon_args(argc, argv, DEFAULT_CONFIG, &a) < 0)
 		usage();
 	memset(&h, 0, sizeof(h));
-	rc = load(path, &h, &cert, &key, err, sizeof(err));
+	rc = load(a.config, &h, &cert, &key, err, sizeof(err));
 	if (rc == 0 && cert != NULL &&
 	    MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 		snprintf(err, sizeof(err), "this libmicrohttpd has no TLS");
 		rc = -1;
 	}
-	if (rc < 0 || check) {
+	if (rc < 0 || a.check) {
 		if (rc < 0)
 			fprintf(stderr, "unsub-httpd: %s\n", err);
 		else
@@ -190,12 +180,8 @@ int main(int argc, char **argv)
 		free(key);
 		return rc < 0 ? 1 : 0;
 	}
-	log_open("unsub-httpd", foreground);
-	log_set_level((enum log_level)h.cfg.log_level);
-	if (user == NULL && h.cfg.user[0] != '\0')
-		user = h.cfg.user;
-	if (!foreground && daemon(0, 0) < 0)
-		log_fatal("daemon: %s", strerror(errno));
+	if (daemon_begin("unsub-httpd", &h.cfg, &a, err, sizeof(err)) < 0)
+		log_fatal("%s", err);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -207,15 +193,8 @@ int main(int argc, char **argv)
 	if ((fd = listen_socket(h.cfg.http_listen)) < 0)
 		log_fatal("cannot listen on %s: %s", h.cfg.http_listen,
 		    strerror(errno));
-	if (user != NULL && daemon_drop_privileges(user, err, sizeof(err)) < 0)
+	if (daemon_settle(&a, &h.cfg, &h.st, err, sizeof(err)) < 0)
 		log_fatal("%s", err);
-	if (geteuid() == 0)
-		log_fatal("refusing to run as root: set User in %s or use -u",
-		    path);
-	so.map_size = h.cfg.map_size;
-	so.map_max = h.cfg.map_max;
-	if ((rc = store_open(h.cfg.database, &so, &h.st)) != STORE_OK)
-		log_fatal("store: %s", store_strerror(rc));
 	if ((d = start(&h, fd, cert, key)) == NULL)
 		log_fatal("cannot start the HTTP server on %s",
 		    h.cfg.http_listen);

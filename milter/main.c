@@ -21,7 +21,7 @@
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snap *snap_current;
 static struct store *the_store;
-static const char *config_path = DEFAULT_CONFIG;
+static const char *config_path;
 static char made_socket[CONFIG_PATH_MAX];
 
 /* At exit, fatal or not, remove the socket we made. */
@@ -191,39 +191,27 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *user = NULL;
-	int foreground = 0, check = 0, ch, rc;
-	struct store_opts so = { 0, 0, 0 };
+	struct daemon_args a;
 	char err[1024];
 	sigset_t set;
 	pthread_t tid;
+	int rc;
 
-	while ((ch = getopt(argc, argv, "c:fnu:")) != -1) {
-		switch (ch) {
-		case 'c': config_path = optarg; break;
-		case 'f': foreground = 1; break;
-		case 'n': check = 1; break;
-		case 'u': user = optarg; break;
-		default: usage();
-		}
-	}
-	if (optind != argc)
+	if (daemon_args(argc, argv, DEFAULT_CONFIG, &a) < 0)
 		usage();
+	config_path = a.config;
 	if ((snap_current = snap_load(config_path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "unsub-milter: %s\n", err);
 		return 1;
 	}
-	if (check) {
+	if (a.check) {
 		printf("configuration OK\n");
 		snap_put(snap_current);
 		return 0;
 	}
-	log_open("unsub-milter", foreground);
-	log_set_level((enum log_level)snap_current->cfg.log_level);
-	if (user == NULL && snap_current->cfg.user[0] != '\0')
-		user = snap_current->cfg.user;
-	if (!foreground && daemon(0, 0) < 0)
-		log_fatal("daemon: %s", strerror(errno));
+	if (daemon_begin("unsub-milter", &snap_current->cfg, &a, err,
+	    sizeof(err)) < 0)
+		log_fatal("%s", err);
 	check_socket_free(snap_current->cfg.socket);
 	atexit(remove_socket);
 	if (snap_current->cfg.pid_file[0] != '\0' &&
@@ -236,16 +224,9 @@ int main(int argc, char **argv)
 		log_fatal("cannot listen on %s", snap_current->cfg.socket);
 	socket_mode(&snap_current->cfg);
 	nodelay_listeners();
-	if (user != NULL && daemon_drop_privileges(user, err, sizeof(err)) < 0)
+	if (daemon_settle(&a, &snap_current->cfg, &the_store, err,
+	    sizeof(err)) < 0)
 		log_fatal("%s", err);
-	if (geteuid() == 0)
-		log_fatal("refusing to run as root: set User in %s or use -u",
-		    config_path);
-	so.map_size = snap_current->cfg.map_size;
-	so.map_max = snap_current->cfg.map_max;
-	if ((rc = store_open(snap_current->cfg.database, &so, &the_store)) !=
-	    STORE_OK)
-		log_fatal("store: %s", store_strerror(rc));
 	/* Every thread blocks these: libmilter's signal thread takes HUP,
 	 * TERM and INT with sigwait, ours takes USR1. */
 	sigemptyset(&set);
