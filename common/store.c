@@ -534,9 +534,12 @@ int store_record_single(struct store *st, struct store_event *ev,
 	return me.rc;
 }
 
-/* Walk "supp" from key prefix `prefix` (len plen), calling fn per entry. */
-static int walk_supp(struct store *st, const uint8_t *prefix, size_t plen,
-    const char *scope, uint64_t since, store_entry_fn fn, void *arg)
+/* Visit each record of `dbi` whose key starts with prefix (all when plen
+ * is 0) in one read transaction; `each` returns 0 to go on, 1 to stop, or
+ * a STORE_E* code. */
+static int walk(struct store *st, MDB_dbi dbi, const void *prefix,
+    size_t plen, int (*each)(const MDB_val *k, const MDB_val *v, void *arg),
+    void *arg)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur = NULL;
@@ -546,34 +549,19 @@ static int walk_supp(struct store *st, const uint8_t *prefix, size_t plen,
 
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != STORE_OK)
 		return rc;
-	if ((r = mdb_cursor_open(txn, st->supp, &cur)) != 0) {
+	if ((r = mdb_cursor_open(txn, dbi, &cur)) != 0) {
 		txn_end(st, txn, 0);
 		return lmdb_fail("mdb_cursor_open", r);
 	}
-	rc = STORE_OK;
 	while ((r = mdb_cursor_get(cur, &k, &v, op)) == 0) {
-		struct store_entry e;
-		const char *key = k.mv_data;
-		const char *nul = memchr(key, '\0', k.mv_size);
 		op = MDB_NEXT;
-		if (plen && (k.mv_size < plen || memcmp(key, prefix, plen)))
+		if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen)))
 			break;
-		if (nul == NULL || (size_t)(nul - key) > ADDRESS_MAX ||
-		    k.mv_size - (size_t)(nul - key) - 1 > STORE_SCOPE_MAX ||
-		    decode_supp(&v, &e) != STORE_OK) {
-			rc = STORE_ECORRUPT;
-			snprintf(errbuf, sizeof(errbuf), "undecodable "
-			    "suppression record");
-			break;
-		}
-		memcpy(e.address, key, (size_t)(nul - key) + 1);
-		memcpy(e.scope, nul + 1, k.mv_size - (size_t)(nul - key) - 1);
-		e.scope[k.mv_size - (size_t)(nul - key) - 1] = '\0';
-		if ((scope && strcmp(scope, e.scope) != 0) || e.time < since)
-			continue;
-		if (fn(&e, arg) != 0)
+		if ((rc = each(&k, &v, arg)) != 0)
 			break;
 	}
+	if (rc == 1)
+		rc = STORE_OK;
 	if (r != 0 && r != MDB_NOTFOUND)
 		rc = lmdb_fail("mdb_cursor_get", r);
 	mdb_cursor_close(cur);
@@ -581,22 +569,58 @@ static int walk_supp(struct store *st, const uint8_t *prefix, size_t plen,
 	return rc;
 }
 
+/* What walk_supp and walk_hist hand to each record. */
+struct visit {
+	const char *scope;
+	uint64_t since;
+	size_t alen;
+	store_entry_fn entry_fn;
+	store_event_fn event_fn;
+	void *arg;
+};
+
+/* One "supp" record: decode, filter, pass on. */
+static int each_supp(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct visit *vi = arg;
+	struct store_entry e;
+	const char *key = k->mv_data;
+	const char *nul = memchr(key, '\0', k->mv_size);
+	size_t alen = nul ? (size_t)(nul - key) : 0, slen;
+
+	if (nul == NULL || alen > ADDRESS_MAX ||
+	    (slen = k->mv_size - alen - 1) > STORE_SCOPE_MAX ||
+	    decode_supp(v, &e) != STORE_OK) {
+		snprintf(errbuf, sizeof(errbuf), "undecodable suppression "
+		    "record");
+		return STORE_ECORRUPT;
+	}
+	memcpy(e.address, key, alen + 1);
+	memcpy(e.scope, nul + 1, slen);
+	e.scope[slen] = '\0';
+	if ((vi->scope && strcmp(vi->scope, e.scope) != 0) || e.time < vi->since)
+		return 0;
+	return vi->entry_fn(&e, vi->arg) != 0;
+}
+
 int store_status(struct store *st, const char *address, store_entry_fn fn,
     void *arg)
 {
-	uint8_t prefix[ADDRESS_MAX + 1];
+	struct visit vi = { .entry_fn = fn, .arg = arg };
 	size_t a = strlen(address);
 
 	if (a == 0 || a > ADDRESS_MAX)
 		return STORE_EINVAL;
-	memcpy(prefix, address, a + 1);
-	return walk_supp(st, prefix, a + 1, NULL, 0, fn, arg);
+	return walk(st, st->supp, address, a + 1, each_supp, &vi);
 }
 
 int store_list(struct store *st, const char *scope, uint64_t since,
     store_entry_fn fn, void *arg)
 {
-	return walk_supp(st, NULL, 0, scope, since, fn, arg);
+	struct visit vi = { .scope = scope, .since = since, .entry_fn = fn,
+		.arg = arg };
+
+	return walk(st, st->supp, NULL, 0, each_supp, &vi);
 }
 
 /* Decode one history record into ev. */
@@ -624,46 +648,28 @@ static int decode_hist(const MDB_val *k, const MDB_val *v, size_t alen,
 	return STORE_OK;
 }
 
+/* One "hist" record: decode, pass on. */
+static int each_hist(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct visit *vi = arg;
+	struct store_event ev;
+
+	if (decode_hist(k, v, vi->alen, &ev) != STORE_OK) {
+		snprintf(errbuf, sizeof(errbuf), "undecodable history record");
+		return STORE_ECORRUPT;
+	}
+	return vi->event_fn(&ev, vi->arg) != 0;
+}
+
 int store_history(struct store *st, const char *address, store_event_fn fn,
     void *arg)
 {
-	uint8_t prefix[ADDRESS_MAX + 1];
-	size_t a = strlen(address);
-	MDB_txn *txn;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	MDB_cursor_op op = MDB_SET_RANGE;
-	int rc, r;
+	struct visit vi = { .alen = strlen(address), .event_fn = fn,
+		.arg = arg };
 
-	if (a == 0 || a > ADDRESS_MAX)
+	if (vi.alen == 0 || vi.alen > ADDRESS_MAX)
 		return STORE_EINVAL;
-	memcpy(prefix, address, a + 1);
-	k.mv_size = a + 1;
-	k.mv_data = prefix;
-	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != STORE_OK)
-		return rc;
-	if ((r = mdb_cursor_open(txn, st->hist, &cur)) != 0) {
-		txn_end(st, txn, 0);
-		return lmdb_fail("mdb_cursor_open", r);
-	}
-	while ((r = mdb_cursor_get(cur, &k, &v, op)) == 0) {
-		struct store_event ev;
-		op = MDB_NEXT;
-		if (k.mv_size < a + 1 || memcmp(k.mv_data, prefix, a + 1))
-			break;
-		if ((rc = decode_hist(&k, &v, a, &ev)) != STORE_OK) {
-			snprintf(errbuf, sizeof(errbuf), "undecodable history "
-			    "record");
-			break;
-		}
-		if (fn(&ev, arg) != 0)
-			break;
-	}
-	if (r != 0 && r != MDB_NOTFOUND)
-		rc = lmdb_fail("mdb_cursor_get", r);
-	mdb_cursor_close(cur);
-	txn_end(st, txn, 0);
-	return rc;
+	return walk(st, st->hist, address, vi.alen + 1, each_hist, &vi);
 }
 
 int store_ref_put(struct store *st, const uint8_t ref[TOKEN_REF_LEN],
