@@ -12,6 +12,12 @@ LogLevel warning
 EOC
 milter_start
 "$B/bench/nullfilter" "unix:$T/null.sock" floor & PIDS="$PIDS $!"
+# the same two filters on inet: sockets, for the delayed-ACK question
+NPORT=$(free_port)
+MPORT=$(free_port)
+"$B/bench/nullfilter" "inet:$NPORT@127.0.0.1" floor & PIDS="$PIDS $!"
+sed "s#^Socket .*#Socket inet:$MPORT@127.0.0.1#" "$CONF" >"$T/inet.conf"
+"$B/unsub-milter" -f -c "$T/inet.conf" >>"$T/milter-inet.log" 2>&1 & PIDS="$PIDS $!"
 sink_start
 opendkim_start sender.example
 postfix_start ""
@@ -45,7 +51,12 @@ none=$(rate "")
 null=$(rate "unix:$T/null.sock")
 ours=$(rate "unix:$SOCK")
 dkim=$(rate "unix:$SOCK, unix:$DKIM_SOCK")
+null_inet=$(rate "inet:127.0.0.1:$NPORT")
+ours_inet=$(rate "inet:127.0.0.1:$MPORT")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "postfix 20 sessions, 4 KiB bulk: no milter $none msgs/s;" \
     "do-nothing filter $null; ours $ours (ratio to do-nothing $(ratio "$ours" "$null"));" \
     "ours + opendkim $dkim (ratio $(ratio "$dkim" "$null"))"
+echo "postfix over inet: sockets: do-nothing filter $null_inet msgs/s;" \
+    "ours $ours_inet (ratio $(ratio "$ours_inet" "$null_inet"));" \
+    "ours inet/unix $(ratio "$ours_inet" "$ours")"
