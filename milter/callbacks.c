@@ -9,7 +9,8 @@
 
 struct conn {
 	unsigned long steps;	/* negotiated protocol flags */
-	int body_failed;	/* out of memory reading the body */
+	int failed;		/* a step could not be recorded: tempfail at
+				 * end of message (no-reply steps cannot) */
 	struct snap *snap;
 	int internal;		/* client in InternalHosts */
 	struct policy_msg msg;
@@ -66,7 +67,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
 	(void)host;
 	if (c == NULL && (c = calloc(1, sizeof(*c))) == NULL) {
 		log_err("connect: out of memory");
-		return SMFIS_TEMPFAIL;
+		return no_reply(ctx, SMFIP_NR_CONN);	/* eom tempfails */
 	}
 	c->snap = snap_get();
 	c->internal = config_internal(&c->snap->cfg, sa);
@@ -80,7 +81,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 
 	(void)argv;
 	if (c == NULL)
-		return SMFIS_TEMPFAIL;
+		return no_reply(ctx, SMFIP_NR_MAIL);	/* eom tempfails */
 	policy_msg_reset(&c->msg);
 	c->msg.trusted = c->internal ||
 	    smfi_getsymval(ctx, "{auth_authen}") != NULL;
@@ -91,10 +92,8 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = live(ctx);
 
-	if (c == NULL || policy_rcpt(&c->snap->cfg, &c->msg, argv[0]) < 0) {
-		log_err("rcpt: out of memory or too many recipients");
-		return SMFIS_TEMPFAIL;
-	}
+	if (c != NULL && policy_rcpt(&c->snap->cfg, &c->msg, argv[0]) < 0)
+		c->failed = 1;
 	return no_reply(ctx, SMFIP_NR_RCPT);
 }
 
@@ -115,7 +114,7 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
 	if (c != NULL && policy_wants_body(&c->msg) &&
 	    mailparse_body(c->msg.mp, chunk, len) != MAILPARSE_OK)
-		c->body_failed = 1;
+		c->failed = 1;
 	if (c == NULL || c->steps & SMFIP_NR_BODY)
 		return no_reply(ctx, SMFIP_NR_BODY);
 	return policy_wants_body(&c->msg) ? SMFIS_CONTINUE : SMFIS_SKIP;
@@ -163,10 +162,10 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	qid = smfi_getsymval(ctx, "i");
-	if (c->body_failed) {
-		log_err("%s: out of memory reading the body; tempfail",
+	if (c->failed) {
+		log_err("%s: out of memory or too many recipients; tempfail",
 		    qid ? qid : "NOQUEUE");
-		c->body_failed = 0;
+		c->failed = 0;
 		policy_msg_reset(&c->msg);
 		return SMFIS_TEMPFAIL;
 	}
@@ -191,7 +190,7 @@ static sfsistat cb_abort(SMFICTX *ctx)
 	struct conn *c = live(ctx);
 
 	if (c != NULL) {
-		c->body_failed = 0;
+		c->failed = 0;
 		policy_msg_reset(&c->msg);
 	}
 	return SMFIS_CONTINUE;
