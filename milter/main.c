@@ -88,6 +88,13 @@ static struct snap *snap_load(const char *path, char *err, size_t errsz)
 		free(s);
 		return NULL;
 	}
+	if (s->cfg.url[0] == '\0' && s->cfg.mailbox[0] == '\0') {
+		snprintf(err, errsz, "%s: set UnsubscribeURL or "
+		    "UnsubscribeMailbox (or both): List-Unsubscribe needs one",
+		    path);
+		snap_put(s);
+		return NULL;
+	}
 	return s;
 }
 

@@ -15,6 +15,13 @@ set -e
 [ $rc -ne 0 ] || fail "-n on a bad config exited 0"
 assert_eq "$out" "unsub-milter: $T/bad.conf:2: unknown key \"Foo\"" "-n error"
 
+grep -v '^Unsubscribe' "$CONF" >"$T/nouri.conf"
+set +e
+out=$("$M" -n -c "$T/nouri.conf" 2>&1); rc=$?
+set -e
+[ $rc -ne 0 ] || fail "-n accepted a config with neither URI"
+assert_match "set UnsubscribeURL or UnsubscribeMailbox" "$out" "-n without URIs"
+
 chmod 0640 "$T/keys"
 set +e
 out=$("$M" -f -c "$CONF" 2>&1); rc=$?
