@@ -117,14 +117,15 @@ static void del_header(struct policy_edits *e, const char *name, int count)
 	}
 }
 
-/* A list, profile or campaign id: 1..64 visible ASCII characters. */
+/* A list, profile or campaign id: 1..64 visible ASCII characters, and not
+ * "*", which names every list in the store. */
 static int id_ok(const char *s, int required)
 {
 	size_t len = strlen(s);
 
 	if (len == 0)
 		return !required;
-	if (len > TOKEN_FIELD_MAX)
+	if (len > TOKEN_FIELD_MAX || strcmp(s, STORE_SCOPE_ALL) == 0)
 		return 0;
 	for (; *s; s++)
 		if (!isgraph((unsigned char)*s))
@@ -197,8 +198,9 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 	if (!id_ok(m->list, 1) || !id_ok(m->profile, 0) ||
 	    !id_ok(m->campaign, 0)) {
 		snprintf(e->log, sizeof(e->log), "outbound: %s, profile or "
-		    "campaign id empty, over %d characters or not visible "
-		    "ASCII; no headers added", cfg->list_header, TOKEN_FIELD_MAX);
+		    "campaign id empty, \"*\", over %d characters or not "
+		    "visible ASCII; no headers added", cfg->list_header,
+		    TOKEN_FIELD_MAX);
 		return;
 	}
 	if ((remain = drop_suppressed(cfg, st, m, e, &kept)) < 0)

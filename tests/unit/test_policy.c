@@ -90,6 +90,8 @@ static const struct {
 	  "suppressed recipients removed" },
 	{ "bad list id", 1, { "<a@example.com>" }, "two words", 0,
 	  POLICY_ACCEPT, 0, 0, "no headers added" },
+	{ "list id that names every list", 1, { "<a@example.com>" }, "*", 0,
+	  POLICY_ACCEPT, 0, 0, "no headers added" },
 };
 
 START_TEST(outbound_rules)
