@@ -141,6 +141,9 @@ static int claims_from_opts(struct ctl *x, const char *addr,
 	memset(c, 0, sizeof(*c));
 	if (x->list == NULL)
 		return fail(EX_USAGE, "--list is required");
+	if (strcmp(x->list, STORE_SCOPE_ALL) == 0)
+		return fail(EX_USAGE, "--list * is not a list; use --all for a "
+		    "token that unsubscribes from every list");
 	if (strlen(x->list) > TOKEN_FIELD_MAX ||
 	    (x->profile && strlen(x->profile) > TOKEN_FIELD_MAX) ||
 	    (x->campaign && strlen(x->campaign) > TOKEN_FIELD_MAX))
