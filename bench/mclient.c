@@ -73,16 +73,32 @@ static void write_all(int fd, const void *buf, size_t len)
 	}
 }
 
-static void read_all(int fd, void *buf, size_t len)
+/* The MTA's side of a connection: replies are read through a buffer, as
+ * Postfix reads them (VSTREAM), not a read() per packet field. */
+struct conn {
+	int fd;
+	size_t off, len;
+	char buf[16384];
+};
+
+static void read_all(struct conn *c, void *buf, size_t len)
 {
 	char *p = buf;
 
 	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-		if (n <= 0)
-			die("read");
-		p += n;
-		len -= (size_t)n;
+		size_t take;
+		if (c->off == c->len) {
+			ssize_t n = read(c->fd, c->buf, sizeof(c->buf));
+			if (n <= 0)
+				die("read");
+			c->off = 0;
+			c->len = (size_t)n;
+		}
+		take = c->len - c->off < len ? c->len - c->off : len;
+		memcpy(p, c->buf + c->off, take);
+		c->off += take;
+		p += take;
+		len -= take;
 	}
 }
 
@@ -104,43 +120,43 @@ static void send_pkt(int fd, char cmd, const void *a, size_t alen,
 }
 
 /* Read one reply packet; returns its command. */
-static char read_reply(int fd, char *data, size_t datasz)
+static char read_reply(struct conn *c, char *data, size_t datasz)
 {
 	uint32_t len;
 	char cmd;
 
-	read_all(fd, &len, 4);
+	read_all(c, &len, 4);
 	len = ntohl(len);
 	if (len == 0 || len - 1 > datasz)
 		die("reply too big");
-	read_all(fd, &cmd, 1);
-	read_all(fd, data, len - 1);
+	read_all(c, &cmd, 1);
+	read_all(c, data, len - 1);
 	return cmd;
 }
 
 /* Read replies until a final one, skipping progress and edits. */
-static char final_reply(int fd)
+static char final_reply(struct conn *conn)
 {
 	char data[8192], c;
 
 	do
-		c = read_reply(fd, data, sizeof(data));
+		c = read_reply(conn, data, sizeof(data));
 	while (strchr("phim+-2bqel", c) != NULL);
 	return c;
 }
 
 /* One step: send, then read a reply unless the filter waived it. */
-static char step(int fd, uint32_t proto, uint32_t skip, uint32_t noreply,
-    char cmd, const void *a, size_t alen)
+static char step(struct conn *c, uint32_t proto, uint32_t skip,
+    uint32_t noreply, char cmd, const void *a, size_t alen)
 {
 	if (proto & skip)
 		return 'c';
-	send_pkt(fd, cmd, a, alen, NULL, 0);
-	return proto & noreply ? 'c' : final_reply(fd);
+	send_pkt(c->fd, cmd, a, alen, NULL, 0);
+	return proto & noreply ? 'c' : final_reply(c);
 }
 
 /* Send one message of the load; returns the end-of-message reply. */
-static char message(int fd, uint32_t proto, int seq)
+static char message(struct conn *c, uint32_t proto, int seq)
 {
 	static const char *const hdrs[][2] = {
 		{ "From", "News <news@sender.example>" },
@@ -151,32 +167,31 @@ static char message(int fd, uint32_t proto, int seq)
 		{ "MIME-Version", "1.0" },
 		{ "Content-Type", "text/plain; charset=utf-8" },
 	};
-	char buf[512], c;
+	char buf[512];
 	int n;
 
 	n = snprintf(buf, sizeof(buf), "i%cBENCH%d%c", 0, seq, 0);
-	send_pkt(fd, SMFIC_MACRO, "M", 1, buf, (size_t)n);
-	step(fd, proto, SMFIP_NOMAIL, SMFIP_NR_MAIL, SMFIC_MAIL,
+	send_pkt(c->fd, SMFIC_MACRO, "M", 1, buf, (size_t)n);
+	step(c, proto, SMFIP_NOMAIL, SMFIP_NR_MAIL, SMFIC_MAIL,
 	    "<news@sender.example>", 22);
 	/* 1000 distinct recipients, reused: the steady state of a list. */
 	n = snprintf(buf, sizeof(buf), "<reader%d@example.com>", seq % 1000);
-	step(fd, proto, SMFIP_NORCPT, SMFIP_NR_RCPT, SMFIC_RCPT, buf,
+	step(c, proto, SMFIP_NORCPT, SMFIP_NR_RCPT, SMFIC_RCPT, buf,
 	    (size_t)n + 1);
 	for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
 		n = snprintf(buf, sizeof(buf), "%s%c%s", hdrs[i][0], 0,
 		    hdrs[i][1]);
-		step(fd, proto, SMFIP_NOHDRS, SMFIP_NR_HDR, SMFIC_HEADER, buf,
+		step(c, proto, SMFIP_NOHDRS, SMFIP_NR_HDR, SMFIC_HEADER, buf,
 		    (size_t)n + 1);
 	}
 	if (bulk)
-		step(fd, proto, SMFIP_NOHDRS, SMFIP_NR_HDR, SMFIC_HEADER,
+		step(c, proto, SMFIP_NOHDRS, SMFIP_NR_HDR, SMFIC_HEADER,
 		    "X-Unsub-List\0news", 18);
-	step(fd, proto, SMFIP_NOEOH, SMFIP_NR_EOH, SMFIC_EOH, "", 0);
-	c = step(fd, proto, SMFIP_NOBODY, SMFIP_NR_BODY, SMFIC_BODY, body,
+	step(c, proto, SMFIP_NOEOH, SMFIP_NR_EOH, SMFIC_EOH, "", 0);
+	step(c, proto, SMFIP_NOBODY, SMFIP_NR_BODY, SMFIC_BODY, body,
 	    sizeof(body));
-	(void)c;
-	send_pkt(fd, SMFIC_BODYEOB, "", 0, NULL, 0);
-	return final_reply(fd);
+	send_pkt(c->fd, SMFIC_BODYEOB, "", 0, NULL, 0);
+	return final_reply(c);
 }
 
 /* One connection: negotiate, connect info, then the messages. */
@@ -186,22 +201,26 @@ static void *conn_main(void *arg)
 	unsigned long mine[256] = { 0 };
 	char data[1024];
 	uint32_t proto;
-	int fd = dial();
+	struct conn *c = calloc(1, sizeof(*c));
 
 	(void)arg;
-	send_pkt(fd, SMFIC_OPTNEG, offer, sizeof(offer), NULL, 0);
-	if (read_reply(fd, data, sizeof(data)) != SMFIC_OPTNEG)
+	if (c == NULL)
+		die("calloc");
+	c->fd = dial();
+	send_pkt(c->fd, SMFIC_OPTNEG, offer, sizeof(offer), NULL, 0);
+	if (read_reply(c, data, sizeof(data)) != SMFIC_OPTNEG)
 		die("negotiation");
 	memcpy(&proto, data + 8, 4);
 	proto = ntohl(proto);
-	send_pkt(fd, SMFIC_MACRO, "C", 1, "j\0mta.example\0", 14);
+	send_pkt(c->fd, SMFIC_MACRO, "C", 1, "j\0mta.example\0", 14);
 	/* hostname, family '4', port (2 bytes), address */
-	step(fd, proto, SMFIP_NOCONNECT, SMFIP_NR_CONN, SMFIC_CONNECT,
+	step(c, proto, SMFIP_NOCONNECT, SMFIP_NR_CONN, SMFIC_CONNECT,
 	    "client.example\0" "4" "\0\31" "127.0.0.1", 28);
 	for (int i = 0; i < msgs_per_conn; i++)
-		mine[(unsigned char)message(fd, proto, i)]++;
-	send_pkt(fd, SMFIC_QUIT, "", 0, NULL, 0);
-	close(fd);
+		mine[(unsigned char)message(c, proto, i)]++;
+	send_pkt(c->fd, SMFIC_QUIT, "", 0, NULL, 0);
+	close(c->fd);
+	free(c);
 	pthread_mutex_lock(&lock);
 	for (int i = 0; i < 256; i++)
 		replies[i] += mine[i];

@@ -106,6 +106,9 @@ static const struct opt opts[] = {
 	  "directory of landing page templates" },
 	{ "HTTPMaxConnections", T_SIZE, F(http_max_conn), 0, "256", 1, 65536,
 	  NULL, "concurrent HTTP connections" },
+	{ "HTTPMaxPerClient", T_SIZE, F(http_max_per_ip), 0, "64", 1, 65536,
+	  NULL, "concurrent HTTP connections from one client address (raise "
+	  "it behind a proxy, where every request comes from one address)" },
 	{ "HTTPTimeout", T_SIZE, F(http_timeout), 0, "10", 1, 3600, NULL,
 	  "seconds an idle HTTP connection is kept" },
 	{ "HTTPThreads", T_SIZE, F(http_threads), 0, "64", 1, 256, NULL,

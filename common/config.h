@@ -53,6 +53,7 @@ struct config {
 	char http_key[CONFIG_PATH_MAX];
 	char http_templates[CONFIG_PATH_MAX];
 	size_t http_max_conn;
+	size_t http_max_per_ip;
 	size_t http_timeout;
 	size_t http_threads;
 	size_t http_max_body;

@@ -1,5 +1,6 @@
 /* daemon.c - privilege drop and pidfile for the daemons. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -21,6 +22,11 @@ int daemon_drop_privileges(const char *user, char *err, size_t errsz)
 		    errno ? strerror(errno) : "no such user");
 		return -1;
 	}
+	/* Started as that user already (systemd's User=): nothing to drop,
+	 * and initgroups would fail. */
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid &&
+	    getgid() == pw->pw_gid && getegid() == pw->pw_gid)
+		return 0;
 	if (setgid(pw->pw_gid) < 0 || initgroups(user, pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {
 		snprintf(err, errsz, "cannot become %s: %s", user,
@@ -35,25 +41,40 @@ int daemon_drop_privileges(const char *user, char *err, size_t errsz)
 }
 
 static char pidfile[1024];
+static pid_t pidfile_pid;
 
-/* At exit, fatal or not, remove the pidfile we wrote. */
+/* At exit, fatal or not, remove the pidfile we wrote, unless another
+ * process has written its own since. */
 static void pidfile_remove(void)
 {
-	unlink(pidfile);
+	char buf[32];
+	FILE *fp;
+
+	if (getpid() != pidfile_pid || (fp = fopen(pidfile, "re")) == NULL)
+		return;
+	if (fgets(buf, sizeof(buf), fp) != NULL &&
+	    strtol(buf, NULL, 10) == (long)pidfile_pid)
+		unlink(pidfile);
+	fclose(fp);
 }
 
 int daemon_pidfile_write(const char *path, char *err, size_t errsz)
 {
-	char tmp[1100];
-	FILE *fp;
+	char tmp[1100], line[32];
+	int fd, len, ok;
 
+	/* A fresh file (never one someone planted: O_EXCL, O_NOFOLLOW),
+	 * renamed over the old one. */
 	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
-	if ((fp = fopen(tmp, "we")) == NULL) {
+	len = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) < 0) {
 		snprintf(err, errsz, "pidfile %s: %s", path, strerror(errno));
 		return -1;
 	}
-	fprintf(fp, "%ld\n", (long)getpid());
-	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
+	ok = write(fd, line, (size_t)len) == len;
+	if (close(fd) != 0 || !ok || rename(tmp, path) != 0) {
 		snprintf(err, errsz, "pidfile %s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
@@ -61,6 +82,7 @@ int daemon_pidfile_write(const char *path, char *err, size_t errsz)
 	if (pidfile[0] == '\0')
 		atexit(pidfile_remove);
 	snprintf(pidfile, sizeof(pidfile), "%s", path);
+	pidfile_pid = getpid();
 	return 0;
 }
 

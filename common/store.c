@@ -725,6 +725,11 @@ void store_detail_add(char detail[STORE_DETAIL_MAX + 1], const char *key,
 		return;
 	snprintf(detail + len, STORE_DETAIL_MAX + 1 - len, "%s%s=%s",
 	    len ? " " : "", key, value);
+	/* Values come from the network (a landing page's reason): no
+	 * control character may reach a terminal or split a history line. */
+	for (char *p = detail + len; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
 }
 
 const char *store_source_name(enum store_source s)

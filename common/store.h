@@ -111,7 +111,7 @@ int store_ref_get(struct store *st, const uint8_t ref[TOKEN_REF_LEN],
     uint8_t *tok, size_t toksz, size_t *len);
 
 /* Append "key=value" (space-separated) to an event detail when value is
- * set; truncates at STORE_DETAIL_MAX. */
+ * set; control characters become spaces; truncates at STORE_DETAIL_MAX. */
 void store_detail_add(char detail[STORE_DETAIL_MAX + 1], const char *key,
     const char *value);
 

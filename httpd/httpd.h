@@ -2,6 +2,7 @@
 #ifndef UNSUB_HTTPD_H
 #define UNSUB_HTTPD_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include <microhttpd.h>
@@ -37,7 +38,8 @@ void page_mask(const char *address, char *out, size_t outsz);
 /* What the request handler needs. */
 struct httpd {
 	struct config cfg;
-	struct keyring *kr;
+	struct keyring *kr;	/* replaced on SIGHUP/SIGUSR1 under kr_lock */
+	pthread_rwlock_t kr_lock;
 	struct store *st;
 	const char *prefix;	/* path part of UnsubscribeURL, e.g. "/u/" */
 };

@@ -1,5 +1,6 @@
 /* main.c - unsub-httpd: options, keys, templates, TLS, listening socket,
- * privileges, then libmicrohttpd until SIGTERM or SIGINT. */
+ * privileges, then libmicrohttpd until SIGTERM or SIGINT; SIGHUP and
+ * SIGUSR1 reload the keyring. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
@@ -139,11 +140,30 @@ static struct MHD_Daemon *start(struct httpd *h, int fd, const char *cert,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->cfg.http_max_conn,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->cfg.http_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->cfg.http_max_conn,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->cfg.http_max_per_ip,
 	    MHD_OPTION_NOTIFY_COMPLETED, routes_completed, NULL,
 	    cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, key,
 	    MHD_OPTION_END);
+}
+
+/* Read the keyring again (new keys from unsubctl genkey); the running
+ * one stays when the file cannot be read. */
+static void reload_keys(struct httpd *h)
+{
+	struct keyring *kr = NULL, *old;
+	char err[1024];
+
+	if (keyring_load(h->cfg.key_file, &kr, err, sizeof(err)) != 0) {
+		log_err("reload failed, keeping the running keys: %s", err);
+		return;
+	}
+	pthread_rwlock_wrlock(&h->kr_lock);
+	old = h->kr;
+	h->kr = kr;
+	pthread_rwlock_unlock(&h->kr_lock);
+	keyring_free(old);
+	log_info("reloaded %s (%zu keys)", h->cfg.key_file, keyring_count(kr));
 }
 
 static void usage(void)
@@ -164,6 +184,7 @@ int main(int argc, char **argv)
 	if (daemon_args(argc, argv, DEFAULT_CONFIG, &a) < 0)
 		usage();
 	memset(&h, 0, sizeof(h));
+	pthread_rwlock_init(&h.kr_lock, NULL);
 	rc = load(a.config, &h, &cert, &key, err, sizeof(err));
 	if (rc == 0 && cert != NULL &&
 	    MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
@@ -185,14 +206,16 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (h.cfg.pid_file[0] != '\0' &&
-	    daemon_pidfile_write(h.cfg.pid_file, err, sizeof(err)) < 0)
-		log_fatal("%s", err);
 	if ((fd = listen_socket(h.cfg.http_listen)) < 0)
 		log_fatal("cannot listen on %s: %s", h.cfg.http_listen,
 		    strerror(errno));
+	if (h.cfg.pid_file[0] != '\0' &&
+	    daemon_pidfile_write(h.cfg.pid_file, err, sizeof(err)) < 0)
+		log_fatal("%s", err);
 	if (daemon_settle(&a, &h.cfg, &h.st, err, sizeof(err)) < 0)
 		log_fatal("%s", err);
 	if ((d = start(&h, fd, cert, key)) == NULL)
@@ -201,8 +224,13 @@ int main(int argc, char **argv)
 	log_info("listening on %s%s, one-click URLs under %s", h.cfg.http_listen,
 	    cert ? " (HTTPS)" : "", h.prefix);
 	sigdelset(&set, SIGPIPE);
-	while (sigwait(&set, &sig) != 0)
-		;
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP && sig != SIGUSR1)
+			break;
+		reload_keys(&h);
+	}
 	log_info("stopping on signal %d", sig);
 	MHD_stop_daemon(d);
 	store_close(h.st);

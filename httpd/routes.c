@@ -22,17 +22,35 @@ static const char *const outcome_names[O_OUTCOMES] = { "unsubscribed",
 static atomic_ulong outcomes[O_OUTCOMES];
 static atomic_ulong by_source[STORE_SRC_IMPORT + 1];
 
-/* One request's state across the handler's calls. */
+/* One request's state across the handler's calls.  Form values may arrive
+ * in pieces (libmicrohttpd passes what each read brought): each is
+ * gathered whole and judged when the request is complete. */
 struct req {
 	struct MHD_PostProcessor *pp;
 	int answered;		/* replied with the headers (413) */
 	size_t body;
 	int too_large;
-	int one_click;		/* List-Unsubscribe=One-Click */
-	int from_page;		/* the landing page's form */
-	int scope_all;		/* its "all lists" button */
+	int bad_form;		/* the post processor gave up */
+	char one_click[16];	/* List-Unsubscribe: "One-Click" */
+	char from[8];		/* "page": the landing page's form */
+	char scope[8];		/* "all": its "all lists" button */
 	char reason[STORE_DETAIL_MAX / 2];
 };
+
+/* Put a piece of a field's value at `off`; too long a value is cut (each
+ * buffer is longer than the fixed value it is compared with, so a cut
+ * value never matches one). */
+static void gather(char *buf, size_t bufsz, uint64_t off, const char *data,
+    size_t size)
+{
+	size_t n;
+
+	if (off >= bufsz - 1)
+		return;
+	n = size < bufsz - 1 - off ? size : bufsz - 1 - off;
+	memcpy(buf + off, data, n);
+	buf[off + n] = '\0';
+}
 
 /* Collect the form fields we know; ignore the rest. */
 static enum MHD_Result field(void *cls, enum MHD_ValueKind kind,
@@ -42,18 +60,14 @@ static enum MHD_Result field(void *cls, enum MHD_ValueKind kind,
 	struct req *r = cls;
 
 	(void)kind; (void)filename; (void)type; (void)encoding;
-	if (strcmp(key, "List-Unsubscribe") == 0 && off == 0)
-		r->one_click = size == 9 && memcmp(data, "One-Click", 9) == 0;
-	else if (strcmp(key, "from") == 0 && off == 0)
-		r->from_page = size == 4 && memcmp(data, "page", 4) == 0;
-	else if (strcmp(key, "scope") == 0 && off == 0)
-		r->scope_all = size == 3 && memcmp(data, "all", 3) == 0;
-	else if (strcmp(key, "reason") == 0 && off < sizeof(r->reason) - 1) {
-		size_t n = size < sizeof(r->reason) - 1 - off ? size :
-		    sizeof(r->reason) - 1 - off;
-		memcpy(r->reason + off, data, n);
-		r->reason[off + n] = '\0';
-	}
+	if (strcmp(key, "List-Unsubscribe") == 0)
+		gather(r->one_click, sizeof(r->one_click), off, data, size);
+	else if (strcmp(key, "from") == 0)
+		gather(r->from, sizeof(r->from), off, data, size);
+	else if (strcmp(key, "scope") == 0)
+		gather(r->scope, sizeof(r->scope), off, data, size);
+	else if (strcmp(key, "reason") == 0)
+		gather(r->reason, sizeof(r->reason), off, data, size);
 	return MHD_YES;
 }
 
@@ -170,22 +184,24 @@ static enum MHD_Result unsubscribe(struct httpd *h, struct MHD_Connection *c,
 	struct page_vars v = { .list = tc->list };
 	char ip[64];
 	int rc, changed;
+	int one_click = !r->bad_form && strcmp(r->one_click, "One-Click") == 0;
+	int from_page = !r->bad_form && strcmp(r->from, "page") == 0;
 
 	if (r->too_large)
 		return error_page(c, MHD_HTTP_CONTENT_TOO_LARGE, O_TOO_LARGE,
 		    "request too large", NULL);
-	if (!r->one_click && !r->from_page)
+	if (!one_click && !from_page)
 		return error_page(c, MHD_HTTP_BAD_REQUEST, O_BAD_REQUEST,
 		    "not a one-click unsubscribe request", url);
 	memset(&ev, 0, sizeof(ev));
 	ev.action = STORE_UNSUBSCRIBE;
-	ev.source = r->one_click ? STORE_SRC_ONECLICK : STORE_SRC_LANDING;
+	ev.source = one_click ? STORE_SRC_ONECLICK : STORE_SRC_LANDING;
 	strcpy(ev.address, tc->address);
-	strcpy(ev.scope, tc->scope_all || (!r->one_click && r->scope_all) ?
-	    STORE_SCOPE_ALL : tc->list);
+	strcpy(ev.scope, tc->scope_all || (!one_click &&
+	    strcmp(r->scope, "all") == 0) ? STORE_SCOPE_ALL : tc->list);
 	store_detail_add(ev.detail, "campaign", tc->campaign);
 	store_detail_add(ev.detail, "profile", tc->profile);
-	if (!r->one_click)
+	if (!one_click)
 		store_detail_add(ev.detail, "reason", r->reason);
 	client_ip(c, ip, sizeof(ip));
 	if ((rc = store_record(h->st, &ev, &changed)) != STORE_OK) {
@@ -270,7 +286,10 @@ static enum MHD_Result respond(struct httpd *h, struct MHD_Connection *c,
 	if (!get && !post)
 		return error_page(c, MHD_HTTP_METHOD_NOT_ALLOWED, O_METHOD,
 		    "method not allowed", NULL);
-	if ((rc = token_open_text(h->kr, tok, strlen(tok), &tc)) != TOKEN_OK) {
+	pthread_rwlock_rdlock(&h->kr_lock);
+	rc = token_open_text(h->kr, tok, strlen(tok), &tc);
+	pthread_rwlock_unlock(&h->kr_lock);
+	if (rc != TOKEN_OK) {
 		client_ip(c, ip, sizeof(ip));
 		log_warn("%s token %.8s... from %s refused: %s", method, tok, ip,
 		    token_strerror(rc));
@@ -320,7 +339,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		else if (r->pp != NULL &&
 		    MHD_post_process(r->pp, upload_data, *upload_data_size) !=
 		    MHD_YES)
-			r->one_click = r->from_page = 0;
+			r->bad_form = 1;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}

@@ -221,15 +221,17 @@ int main(int argc, char **argv)
 		log_fatal("%s", err);
 	check_socket_free(snap_current->cfg.socket);
 	atexit(remove_socket);
-	if (snap_current->cfg.pid_file[0] != '\0' &&
-	    daemon_pidfile_write(snap_current->cfg.pid_file, err,
-	    sizeof(err)) < 0)
-		log_fatal("%s", err);
 	if (smfi_register(milter_desc) != MI_SUCCESS ||
 	    smfi_setconn(snap_current->cfg.socket) != MI_SUCCESS ||
 	    smfi_opensocket(1) != MI_SUCCESS)
 		log_fatal("cannot listen on %s", snap_current->cfg.socket);
 	socket_mode(&snap_current->cfg);
+	/* Only once the socket is ours: a second copy that cannot listen
+	 * must not replace the running one's pidfile. */
+	if (snap_current->cfg.pid_file[0] != '\0' &&
+	    daemon_pidfile_write(snap_current->cfg.pid_file, err,
+	    sizeof(err)) < 0)
+		log_fatal("%s", err);
 	nodelay_listeners();
 	if (daemon_settle(&a, &snap_current->cfg, &the_store, err,
 	    sizeof(err)) < 0)

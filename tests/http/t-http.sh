@@ -10,6 +10,7 @@ unsub_env <<EOC
 HTTPListen 127.0.0.1:$PORT
 HTTPTemplates $TOP/conf/templates
 HTTPMaxBody 1024
+PidFile $T/run/httpd.pid
 EOC
 assert_eq "$("$B/unsub-httpd" -n -c "$CONF")" "configuration OK" "-n"
 httpd_start
@@ -90,6 +91,62 @@ assert_match 'unsub_unsubscribes_total\{source="landing-page"\} 1' "$(cat "$T/bo
 assert_match 'unsub_http_requests_total\{outcome="bad_token"\} 3' "$(cat "$T/body")" "bad token counter"
 assert_match 'unsub_http_requests_total\{outcome="too_large"\} 1' "$(cat "$T/body")" "too large counter"
 
+# A form value split across reads (a chunked body, then one split inside
+# the value by a pause) is still the one-click value.
+split_post() {
+	python3 - "$PORT" "$1" "$2" <<'EOP'
+import socket, sys, time
+port, token, how = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+head = ("POST /u/%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n" % token)
+if how == "chunked":
+    parts = [head + "Transfer-Encoding: chunked\r\n\r\n"
+             "15\r\nList-Unsubscribe=One-\r\n", "5\r\nClick\r\n0\r\n\r\n"]
+else:
+    parts = [head + "Content-Length: 26\r\n\r\nList-Unsubscribe=One-Cl", "ick"]
+s = socket.create_connection(("127.0.0.1", port))
+for p in parts:
+    s.sendall(p.encode())
+    time.sleep(0.2)
+print(s.recv(4096).split(b" ")[1].decode())
+EOP
+}
+t=$(url_token chunked@example.com --list news)
+assert_eq "$(split_post "$t" chunked)" 200 "one-click in two chunks"
+suppressed chunked@example.com || fail "a chunked one-click POST recorded nothing"
+t=$(url_token split@example.com --list news)
+assert_eq "$(split_post "$t" split)" 200 "one-click split inside the value"
+suppressed split@example.com || fail "a split one-click POST recorded nothing"
+
+# A reason cannot forge history lines (no control characters kept).
+t=$(url_token reason@example.com --list news)
+assert_eq "$(code POST "$BASE/u/$t" --data-urlencode 'from=page' \
+    --data-urlencode "reason=$(printf 'x\n2026-01-01T00:00:00Z  resubscribe  *  manual  by=alice\033[31m')")" \
+    200 "landing form with control characters"
+assert_eq "$(ctl history reason@example.com | wc -l)" 1 "one history line"
+ctl history reason@example.com | grep -q "$(printf '\033')" && fail "an escape reached the history"
+
+# SIGHUP reloads the keyring: a token of a new key opens after it.
+ctl genkey >/dev/null
+t=$(url_token newkey@example.com --list news)
+assert_eq "$(code POST "$BASE/u/$t" -d 'List-Unsubscribe=One-Click')" 404 "new key before reload"
+kill -HUP "$HTTPD_PID"
+i=0
+until grep -q "reloaded $T/keys (2 keys)" "$T/httpd.log"; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "no reload logged: $(cat "$T/httpd.log")"
+	sleep 0.05
+done
+assert_eq "$(code POST "$BASE/u/$t" -d 'List-Unsubscribe=One-Click')" 200 "new key after SIGHUP"
+
+# A second copy cannot listen, says so, and leaves the pidfile alone.
+assert_eq "$(cat "$T/run/httpd.pid")" "$HTTPD_PID" "pidfile"
+set +e
+out=$("$B/unsub-httpd" -f -c "$CONF" 2>&1); rc=$?
+set -e
+[ $rc -ne 0 ] || fail "a second unsub-httpd started"
+assert_match "cannot listen on 127.0.0.1:$PORT" "$out" "second copy refused"
+assert_eq "$(cat "$T/run/httpd.pid")" "$HTTPD_PID" "pidfile kept by the refused second copy"
+
 # Slow and malformed clients cost bounded memory and never crash it.
 python3 - "$PORT" <<'EOP'
 import socket, sys, time
@@ -115,6 +172,21 @@ for s in socks:
 EOP
 assert_eq "$(code GET "$BASE/healthz")" 200 "healthy after hostile clients"
 kill -0 "$HTTPD_PID" || fail "unsub-httpd died"
+# one client address gets HTTPMaxPerClient connections, not every one
+python3 - "$PORT" <<'EOP'
+import socket, sys
+port = int(sys.argv[1])
+socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
+extra = socket.create_connection(("127.0.0.1", port))
+extra.settimeout(5)
+extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+try:
+    got = extra.recv(100)
+except OSError:
+    got = b""
+if got.startswith(b"HTTP/1.1 200"):
+    sys.exit("a 65th connection from one address was served")
+EOP
 
 # SIGTERM stops it cleanly.
 kill -TERM "$HTTPD_PID"
@@ -122,4 +194,5 @@ i=0
 while kill -0 "$HTTPD_PID" 2>/dev/null; do
 	i=$((i + 1)); [ $i -lt 100 ] || fail "no stop on SIGTERM"; sleep 0.05
 done
+[ ! -f "$T/run/httpd.pid" ] || fail "pidfile left after SIGTERM"
 echo "unsub-httpd over HTTP: ok"
