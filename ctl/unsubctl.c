@@ -226,18 +226,27 @@ static int cmd_decode(struct ctl *x)
 	return EX_OK;
 }
 
-/* Collects status entries for printing. */
+/* Collects status entries for printing (an address may be suppressed
+ * for any number of lists). */
 struct status_acc {
-	struct store_entry e[64];
-	size_t n;
+	struct store_entry *e;
+	size_t n, cap;
+	int oom;
 };
 
 static int status_cb(const struct store_entry *e, void *arg)
 {
 	struct status_acc *a = arg;
 
-	if (a->n < sizeof(a->e) / sizeof(a->e[0]))
-		a->e[a->n++] = *e;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 8;
+		void *p = realloc(a->e, cap * sizeof(*a->e));
+		if (p == NULL)
+			return a->oom = 1;
+		a->e = p;
+		a->cap = cap;
+	}
+	a->e[a->n++] = *e;
 	return 0;
 }
 
@@ -245,15 +254,18 @@ static int status_cb(const struct store_entry *e, void *arg)
 static int cmd_status(struct ctl *x)
 {
 	char addr[ADDRESS_MAX + 1], when[TIMEFMT_LEN];
-	struct status_acc a = { .n = 0 };
+	struct status_acc a = { NULL, 0, 0, 0 };
 	int rc;
 
 	if ((rc = need_address(x, addr)) != EX_OK ||
 	    (rc = need_store(x, 1)) != EX_OK)
 		return rc;
-	if ((rc = store_status(x->st, addr, status_cb, &a)) != STORE_OK &&
-	    rc != STORE_ENOTFOUND)
-		return fail(EX_CONFIG, "store: %s", store_strerror(rc));
+	if (((rc = store_status(x->st, addr, status_cb, &a)) != STORE_OK &&
+	    rc != STORE_ENOTFOUND) || a.oom) {
+		free(a.e);
+		return fail(EX_CONFIG, "store: %s", a.oom ? "out of memory" :
+		    store_strerror(rc));
+	}
 	if (x->json) {
 		printf("{\"address\":"); json_str(addr);
 		printf(",\"suppressed\":%s,\"scopes\":[", a.n ? "true" : "false");
@@ -277,6 +289,7 @@ static int cmd_status(struct ctl *x)
 		    strcmp(a.e[i].scope, STORE_SCOPE_ALL) ? a.e[i].scope :
 		    "all lists", when, store_source_name(a.e[i].source));
 	}
+	free(a.e);
 	return a.n ? EX_OK : EX_NOTFOUND;
 }
 
@@ -369,8 +382,9 @@ static int cmd_history(struct ctl *x)
 		printf("]\n");
 	if (rc != STORE_OK && rc != STORE_ENOTFOUND)
 		return fail(EX_CONFIG, "store: %s", store_strerror(rc));
-	if (x->count == 0 && !x->json)
-		return fail(EX_NOTFOUND, "%s: no history", addr);
+	if (x->count == 0)	/* --json has printed [] */
+		return x->json ? EX_NOTFOUND : fail(EX_NOTFOUND,
+		    "%s: no history", addr);
 	return EX_OK;
 }
 
@@ -513,7 +527,8 @@ static int cmd_import(struct ctl *x)
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '\0' || line[0] == '#' ||
-		    (lineno == 1 && strncmp(line, "address", 7) == 0))
+		    (lineno == 1 && strncmp(line, "address", 7) == 0 &&
+		    (line[7] == '\0' || line[7] == ',')))
 			continue;
 		if (im->n == 0)
 			im->first_line = lineno;

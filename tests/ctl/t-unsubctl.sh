@@ -53,14 +53,21 @@ normalise() {
 	step history reader@example.com
 	step history reader@example.com --json
 	step history nobody@example.com
+	step history nobody@example.com --json
 	printf 'address,scope\nimp1@example.com,news\nIMP2@example.com\nnot-an-address\nimp1@example.com,news\n' >"$T/imp.csv"
 	step import "$T/imp.csv"
+	printf 'address@example.com,news\n' >"$T/imp2.csv"
+	step import "$T/imp2.csv"
 	step list
 	step list --list news --json
 	step list --since 2999-01-01
 	step export
 	step export --format jsonl
 	step stats
+	for i in $(seq 1 70); do echo "many@example.com,list$i"; done >"$T/many.csv"
+	"$B/unsubctl" -c "$CONF" import "$T/many.csv" >/dev/null
+	echo "scopes of many@: $("$B/unsubctl" -c "$CONF" status many@example.com --json |
+	    grep -o '"list[0-9]*"' | sort -u | wc -l)"
 	step frobnicate
 	step status
 	step status "bad address"
