@@ -15,6 +15,7 @@
 #define MAILPARSE_HDR_MAX 8192
 #define CAND_MIN 40
 #define CAND_MAX 64
+#define JOIN_LINES 16	/* lines one wrapped token may span */
 #define DEPTH_MAX 8
 
 struct mailparse {
@@ -175,14 +176,48 @@ static size_t quote_prefix(const char *s, size_t len)
 	return i;
 }
 
+/* From a run that ends the line at `eol`, join the runs that start the
+ * following lines, yielding the join at each line break. */
+static void join_lines(struct emit *e, struct buf *joined, const char *t,
+    size_t len, const char *run, size_t runlen, size_t eol)
+{
+	size_t n = eol;
+
+	joined->len = 0;
+	buf_add(joined, run, runlen);
+	for (int lines = 0; lines < JOIN_LINES && n < len &&
+	    joined->len < TOKEN_TEXT_MAX; lines++) {
+		size_t s = n + 1, ne = s, te, r;
+		while (ne < len && t[ne] != '\n')
+			ne++;
+		te = ne;
+		while (te > s && isspace((unsigned char)t[te - 1]))
+			te--;
+		s += quote_prefix(t + s, te - s);
+		for (r = s; r < te && tok_char((unsigned char)t[r]); r++)
+			;
+		if (r == s)
+			break;
+		buf_add(joined, t + s, r - s);
+		if (joined->p != NULL)
+			emit(e, joined->p, joined->len);
+		if (r < te)
+			break;
+		n = ne;
+	}
+}
+
 /* Yield every run of token characters in text, and runs joined across
- * line breaks where a run ends a line and the next line starts with one. */
+ * line breaks where a run ends a line and the next line starts with one:
+ * the join at each break (a wrapped token may be followed by a line that
+ * starts with letters, "Sent from my iPhone"), over at most JOIN_LINES
+ * lines, so hostile text of short lines costs linear time. */
 static void scan_text(struct emit *e, const char *t, size_t len)
 {
 	struct buf joined = { NULL, 0, 0 };
 	size_t i = 0;
 
-	while (i < len && !e->stop) {
+	while (i < len && !e->stop && e->n_seen < CAND_MAX) {
 		size_t eol = i, end, j;
 		while (eol < len && t[eol] != '\n')
 			eol++;
@@ -194,33 +229,8 @@ static void scan_text(struct emit *e, const char *t, size_t len)
 			while (k < end && tok_char((unsigned char)t[k]))
 				k++;
 			emit(e, t + j, k - j);
-			if (k == end && k > j) {
-				/* the run ends the line: try joining */
-				joined.len = 0;
-				buf_add(&joined, t + j, k - j);
-				size_t n = eol;
-				while (n < len && joined.len < TOKEN_TEXT_MAX) {
-					size_t s = n + 1, ne = s, r;
-					while (ne < len && t[ne] != '\n')
-						ne++;
-					size_t te = ne;
-					while (te > s && isspace((unsigned char)
-					    t[te - 1]))
-						te--;
-					s += quote_prefix(t + s, te - s);
-					for (r = s; r < te && tok_char(
-					    (unsigned char)t[r]); r++)
-						;
-					if (r == s)
-						break;
-					buf_add(&joined, t + s, r - s);
-					if (r < te)
-						break;
-					n = ne;
-				}
-				if (joined.p != NULL)
-					emit(e, joined.p, joined.len);
-			}
+			if (k == end && k > j)
+				join_lines(e, &joined, t, len, t + j, k - j, eol);
 			j = k + 1;
 		}
 		i = eol + 1;

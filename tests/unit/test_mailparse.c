@@ -122,6 +122,16 @@ static const struct {
 	  "> unsubscribe: ah56obpsxopq2zlh4ekkyxcbisyin7qfmpgiksdo7vtbikuw3dtgogvt\n"
 	  "> 6p23wglyoz5ymyxtevd2dpwr443vnbnzefj6orohmtuzjzadnvmdjlqab2cd3ef4gh5i\n"
 	  "> j6kl7mn\n" },
+	{ "wrapped, then a signature right under it",
+	  "Subject: Re: News\n\n"
+	  "ah56obpsxopq2zlh4ekkyxcbisyin7qfmpgiksdo7vtbikuw3dtgogvt\n"
+	  "6p23wglyoz5ymyxtevd2dpwr443vnbnzefj6orohmtuzjzadnvmdjlqab2cd3ef4gh5i\n"
+	  "j6kl7mn\n-- \nJane\n" },
+	{ "wrapped, then a line that starts with a word",
+	  "Subject: Re: News\n\n"
+	  "ah56obpsxopq2zlh4ekkyxcbisyin7qfmpgiksdo7vtbikuw3dtgogvt\n"
+	  "6p23wglyoz5ymyxtevd2dpwr443vnbnzefj6orohmtuzjzadnvmdjlqab2cd3ef4gh5i\n"
+	  "j6kl7mn\nSent from my iPhone\n" },
 	{ "upper-cased by a client",
 	  "Subject: UNSUBSCRIBE AH56OBPSXOPQ2ZLH4EKKYXCBISYIN7QFMPGIKSDO7VTBIKUW3"
 	  "DTGOGVT6P23WGLYOZ5YMYXTEVD2DPWR443VNBNZEFJ6OROHMTUZJZADNVMDJLQAB2CD3EF"
