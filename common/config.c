@@ -84,7 +84,8 @@ static const struct opt opts[] = {
 	  "recipient has unsubscribed from this list", 0, 0, NULL,
 	  "text of the 5.7.1 reply when SuppressedAction is reject" },
 	{ "StoreFailure", T_ENUM, F(store_failure), 0, "tempfail", 0, 0,
-	  fail_names, "store cannot be read or written: tempfail or accept" },
+	  fail_names, "store cannot be read for outbound mail: tempfail or "
+	  "accept (an unsubscribe that cannot be recorded always tempfails)" },
 	{ "KeepUnsubscribes", T_BOOL, F(keep_consumed), 0, "no", 0, 0, NULL,
 	  "deliver consumed unsubscribe mail (for audit) instead of "
 	  "discarding it" },

@@ -133,15 +133,18 @@ static int id_ok(const char *s, int required)
 	return 1;
 }
 
-/* Store failure: tempfail, or pass when StoreFailure is accept. */
-static void store_failed(const struct config *cfg, struct policy_edits *e,
-    const char *what, int rc)
+#define OUT_TEMPFAIL(cfg) ((cfg)->store_failure == CONFIG_STOREFAIL_TEMPFAIL)
+
+/* Store failure: tempfail, or pass when `tempfail` is 0 (StoreFailure
+ * accept, outbound only: an unsubscribe that cannot be recorded always
+ * tempfails, so the sender's retry records it). */
+static void store_failed(struct policy_edits *e, const char *what, int rc,
+    int tempfail)
 {
 	snprintf(e->log, sizeof(e->log), "%s: store error: %s; %s", what,
-	    store_strerror(rc), cfg->store_failure ==
-	    CONFIG_STOREFAIL_TEMPFAIL ? "tempfail" : "accepted (StoreFailure "
-	    "accept)");
-	if (cfg->store_failure == CONFIG_STOREFAIL_TEMPFAIL)
+	    store_strerror(rc), tempfail ? "tempfail" : "accepted "
+	    "(StoreFailure accept)");
+	if (tempfail)
 		set_reply(e, POLICY_TEMPFAIL, "451", "4.3.0",
 		    "unsubscribe store unavailable, try again later");
 }
@@ -155,7 +158,7 @@ static long drop_suppressed(const struct config *cfg, struct store *st,
 	size_t off = 0;
 
 	if ((e->del_rcpt = calloc(m->n_rcpt, sizeof(size_t))) == NULL) {
-		store_failed(cfg, e, "outbound", STORE_EIO);
+		store_failed(e, "outbound", STORE_EIO, OUT_TEMPFAIL(cfg));
 		return -1;
 	}
 	for (size_t i = 0; i < m->n_rcpt; i++) {
@@ -165,7 +168,7 @@ static long drop_suppressed(const struct config *cfg, struct store *st,
 			rc = store_check(st, m->rcpt[i].norm, m->list, &supp,
 			    scope, sizeof(scope));
 		if (rc != STORE_OK) {
-			store_failed(cfg, e, "outbound", rc);
+			store_failed(e, "outbound", rc, OUT_TEMPFAIL(cfg));
 			return -1;
 		}
 		if (supp) {
@@ -267,7 +270,7 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 	    &detail);
 	if (rc == MINT_ESTORE) {
 		e->lu[0] = '\0';
-		store_failed(cfg, e, "outbound", detail);
+		store_failed(e, "outbound", detail, OUT_TEMPFAIL(cfg));
 		return;
 	}
 	if (rc != MINT_OK) {
@@ -341,7 +344,7 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 
 	found = find_by_ref(kr, st, m, &f, &rc);
 	if (rc != STORE_OK) {
-		store_failed(cfg, e, "inbound", rc);
+		store_failed(e, "inbound", rc, 1);
 		return;
 	}
 	if (!found)
@@ -365,7 +368,7 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 	store_detail_add(ev.detail, "campaign", f.c.campaign);
 	store_detail_add(ev.detail, "profile", f.c.profile);
 	if ((rc = store_record(st, &ev, &changed)) != STORE_OK) {
-		store_failed(cfg, e, "inbound", rc);
+		store_failed(e, "inbound", rc, 1);
 		return;
 	}
 	snprintf(e->log, sizeof(e->log), "inbound: unsubscribe recorded "

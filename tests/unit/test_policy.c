@@ -220,6 +220,33 @@ START_TEST(inbound_by_reference_subject_and_forgery)
 }
 END_TEST
 
+/* An unsubscribe the store cannot take tempfails, even with StoreFailure
+ * accept (which only lets outbound mail pass). */
+START_TEST(inbound_store_failure_always_tempfails)
+{
+	char rcpt[300], mtok[TOKEN_TEXT_MAX], subj[TOKEN_TEXT_MAX + 20];
+	char err[256];
+	struct store_opts ro = { 0, 0, 1 };
+	struct store *rost;
+	struct policy_msg m;
+	struct policy_edits e;
+
+	mint("r4@example.com", rcpt, sizeof(rcpt), mtok, sizeof(mtok));
+	ck_assert_int_eq(config_set(&cfg, "StoreFailure", "accept", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(store_open(dir, &ro, &rost), STORE_OK);
+	snprintf(subj, sizeof(subj), "unsubscribe %s", mtok);
+	inbound_msg(&m, "<unsubscribe@unsub.example.com>", subj, "x\r\n");
+	policy_decide(&cfg, kr, rost, &m, &e);
+	ck_assert_msg(e.verdict == POLICY_TEMPFAIL && strcmp(e.rcode, "451") ==
+	    0, "got verdict %d %s: %s, want 451 tempfail", e.verdict, e.rcode,
+	    e.log);
+	policy_edits_free(&e);
+	policy_msg_reset(&m);
+	store_close(rost);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -229,6 +256,7 @@ static Suite *policy_suite(void)
 	tcase_add_loop_test(tc, outbound_rules, 0,
 	    sizeof(out_rows) / sizeof(out_rows[0]));
 	tcase_add_test(tc, inbound_by_reference_subject_and_forgery);
+	tcase_add_test(tc, inbound_store_failure_always_tempfails);
 	suite_add_tcase(s, tc);
 	return s;
 }
