@@ -8,12 +8,15 @@
 #define HEADER_LUP "List-Unsubscribe-Post"
 #define HEADER_LUP_VALUE "List-Unsubscribe=One-Click"
 #define HEADER_VALUE_MAX 2048
+#define HEADER_LINE_MAX 998	/* RFC 5322 2.1.1, CRLF excluded */
 
 /*
  * Write the List-Unsubscribe value: <URL_BASE URL_TOKEN> first (when
  * url_base is set), then <mailto:LOCAL+REF@DOMAIN?subject=...&body=...>
  * (when mailbox is set), folded after the comma with `fold` (e.g. "\n\t").
- * Returns the length, or -1 if it does not fit or neither URI is set.
+ * No line passes HEADER_LINE_MAX: the mailto drops its body, then its
+ * subject's token, to fit.  Returns the length, or -1 if it does not fit
+ * or neither URI is set.
  */
 int header_list_unsubscribe(char *out, size_t outsz, const char *fold,
     const char *url_base, const char *url_token, const char *mailbox,

@@ -273,11 +273,18 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 		store_failed(e, "outbound", detail, OUT_TEMPFAIL(cfg));
 		return;
 	}
+	if (rc == MINT_EHEADER) {	/* permanent: a retry cannot help */
+		e->lu[0] = '\0';
+		snprintf(e->log, sizeof(e->log), "outbound list=%s rcpt=%s: "
+		    "List-Unsubscribe would pass the %d-octet line limit "
+		    "(shorten UnsubscribeURL or the ids); no headers added",
+		    m->list, c.address, HEADER_LINE_MAX);
+		return;
+	}
 	if (rc != MINT_OK) {
 		e->lu[0] = '\0';
 		snprintf(e->log, sizeof(e->log), "outbound list=%s: cannot "
-		    "mint token: %s", m->list, rc == MINT_ETOKEN ?
-		    token_strerror(detail) : "header too long");
+		    "mint token: %s", m->list, token_strerror(detail));
 		set_reply(e, POLICY_TEMPFAIL, "451", "4.3.0",
 		    "unsubscribe token could not be made, try again later");
 		return;

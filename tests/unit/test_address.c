@@ -146,6 +146,50 @@ START_TEST(header_format)
 }
 END_TEST
 
+/* Long addresses and ids: every line stays within 998 octets, the mailto
+ * giving up its body, then its subject's token. */
+static const struct {
+	size_t tok;		/* mail token length */
+	const char *want;	/* what the mailto keeps */
+} longs[] = {
+	{ 300, "&body=" },
+	{ 700, "?subject=unsubscribe%20" },
+	{ 1000, "?subject=unsubscribe>" },
+};
+
+START_TEST(header_line_limit)
+{
+	char out[HEADER_VALUE_MAX * 2], tok[1024], url[1000];
+	const char *line, *nl;
+	int n;
+
+	memset(tok, 'a', longs[_i].tok);
+	tok[longs[_i].tok] = '\0';
+	memset(url, 'U', 600);
+	url[600] = '\0';
+	n = header_list_unsubscribe(out, sizeof(out), "\n\t",
+	    "https://u.example/u/", url, "unsubscribe@u.example",
+	    "REF", tok);
+	ck_assert_msg(n > 0, "%zu-character token: got %d, want a header",
+	    longs[_i].tok, n);
+	ck_assert_msg(strstr(out, longs[_i].want) != NULL, "%zu-character "
+	    "token: got \"%.60s...\", want %s", longs[_i].tok,
+	    strstr(out, "mailto:"), longs[_i].want);
+	for (line = out; line != NULL; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		size_t len = (nl ? (size_t)(nl - line) : strlen(line)) +
+		    (line == out ? strlen(HEADER_LU ": ") : 0);
+		ck_assert_msg(len <= HEADER_LINE_MAX, "line of %zu octets",
+		    len);
+	}
+	/* a URL alone over the limit: no header at all */
+	memset(url, 'U', 990);
+	url[990] = '\0';
+	ck_assert_int_eq(header_list_unsubscribe(out, sizeof(out), "\n\t",
+	    "https://u.example/u/", url, "", "", ""), -1);
+}
+END_TEST
+
 static Suite *address_suite(void)
 {
 	Suite *s = suite_create("address");
@@ -157,6 +201,8 @@ static Suite *address_suite(void)
 	tcase_add_loop_test(tc, codec_rejects, 0,
 	    sizeof(bad_b32) / sizeof(bad_b32[0]));
 	tcase_add_loop_test(tc, header_format, 0, sizeof(hdr) / sizeof(hdr[0]));
+	tcase_add_loop_test(tc, header_line_limit, 0,
+	    sizeof(longs) / sizeof(longs[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
