@@ -1,4 +1,5 @@
 /* keyring.c - load and extend the token keyring file (mode 0600). */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,7 +32,10 @@ static int parse_line(const char *line, struct keyring_key *k)
 		return -1;
 	for (size_t i = 0; i < KEYRING_KEYLEN; i++) {
 		unsigned v;
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+		/* %2x alone would take "-f", "+f" or " f" */
+		if (!isxdigit((unsigned char)hex[2 * i]) ||
+		    !isxdigit((unsigned char)hex[2 * i + 1]) ||
+		    sscanf(hex + 2 * i, "%2x", &v) != 1)
 			return -1;
 		k->secret[i] = (uint8_t)v;
 	}
@@ -156,6 +160,10 @@ int keyring_generate(const char *path, time_t now, uint32_t *id_out,
 		k.id = (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 |
 		    (uint32_t)idb[2] << 8 | idb[3];
 	} while (keyring_find(kr, k.id) != NULL);
+	/* A file edited by hand may lack its last newline: the new key must
+	 * not join that line. */
+	if (fseek(fp, -1, SEEK_END) == 0 && fgetc(fp) != '\n')
+		fputc('\n', fp);
 	fprintf(fp, "%08lx %lld ", (unsigned long)k.id, (long long)now);
 	for (size_t i = 0; i < KEYRING_KEYLEN; i++)
 		fprintf(fp, "%02x", k.secret[i]);

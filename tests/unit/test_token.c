@@ -201,6 +201,9 @@ static const struct {
 	{ "0000000a 1700000000 0011\n", 0600, KEYRING_EFORMAT },
 	{ "zz 1 00112233445566778899aabbccddeeff00112233445566778899aabbccddee"
 	  "ff\n", 0600, KEYRING_EFORMAT },
+	{ "0000000a 1700000000 "
+	  "-f112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+	  0600, KEYRING_EFORMAT },
 	{ "# only a comment\n", 0600, KEYRING_EEMPTY },
 	{ "", 0400, KEYRING_EEMPTY },
 };
@@ -225,6 +228,32 @@ START_TEST(keyring_files)
 	    rc, rc ? err : "ok", kf[_i].want);
 	if (rc == KEYRING_OK)
 		ck_assert_uint_eq(keyring_newest(kr)->id, 0xa);
+	keyring_free(kr);
+}
+END_TEST
+
+/* genkey after a hand edit that left no final newline: both keys load. */
+START_TEST(genkey_after_a_missing_newline)
+{
+	struct keyring *kr = NULL;
+	char err[256];
+	uint32_t id;
+	FILE *fp;
+
+	strcpy(dir, "/tmp/unsub-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/k", dir);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(kf[0].content, fp);
+	fclose(fp);
+	ck_assert_int_eq(truncate(path, (off_t)strlen(kf[0].content) - 1), 0);
+	chmod(path, 0600);
+	ck_assert_int_eq(keyring_generate(path, 2, &id, err, sizeof(err)),
+	    KEYRING_OK);
+	ck_assert_msg(keyring_load(path, &kr, err, sizeof(err)) == KEYRING_OK,
+	    "got \"%s\", want both keys", err);
+	ck_assert_uint_eq(keyring_count(kr), 2);
 	keyring_free(kr);
 }
 END_TEST
@@ -292,6 +321,7 @@ static Suite *token_suite(void)
 	tcase_add_test(tc, every_bit_flip_and_truncation_fails);
 	tcase_add_test(tc, foreign_key_fails_and_rotation_keeps_old_tokens);
 	tcase_add_loop_test(tc, keyring_files, 0, sizeof(kf) / sizeof(kf[0]));
+	tcase_add_test(tc, genkey_after_a_missing_newline);
 	tcase_add_test(tc, missing_keyring_is_a_clear_error);
 	tcase_add_test(tc, ref_is_stable_and_binds_fields);
 	tcase_add_test(tc, bad_claims_are_refused);
