@@ -1,6 +1,8 @@
 /* address.c - validate a mail address and normalise it for store keys. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "address.h"
 
@@ -8,6 +10,27 @@
 static int local_char(int c)
 {
 	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~.", c));
+}
+
+/* An address literal: [192.0.2.1] or [IPv6:2001:db8::1] (RFC 5321
+ * 4.1.3), checked so that nothing else reaches a store key. */
+static int literal_ok(const char *d, size_t len)
+{
+	char ip[64];
+	unsigned char bin[16];
+	const char *p = d + 1;
+	size_t n = len - 2;
+
+	if (len < 3 || d[len - 1] != ']' || n >= sizeof(ip))
+		return 0;
+	if (n > 5 && strncasecmp(p, "IPv6:", 5) == 0) {
+		memcpy(ip, p + 5, n - 5);
+		ip[n - 5] = '\0';
+		return inet_pton(AF_INET6, ip, bin) == 1;
+	}
+	memcpy(ip, p, n);
+	ip[n] = '\0';
+	return inet_pton(AF_INET, ip, bin) == 1;
 }
 
 /* A domain: dot-separated labels of letters, digits and hyphens, or an
@@ -19,7 +42,7 @@ static int domain_ok(const char *d, size_t len)
 	if (len == 0 || len > 253)
 		return 0;
 	if (d[0] == '[')
-		return len > 2 && d[len - 1] == ']';
+		return literal_ok(d, len);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)d[i];
 		if (c == '.') {

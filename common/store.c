@@ -20,6 +20,7 @@
 #define SUPP_VERSION 1
 #define HIST_VERSION 1
 #define KEY_MAX (ADDRESS_MAX + 1 + STORE_SCOPE_MAX + 8)
+#define ERR_MAX 512
 
 struct pending {
 	struct store_event *ev;
@@ -28,6 +29,7 @@ struct pending {
 	int rc;
 	int done;
 	struct pending *next;
+	char err[ERR_MAX];	/* the committing thread's error text */
 };
 
 struct store {
@@ -41,7 +43,7 @@ struct store {
 	int committing;
 };
 
-static __thread char errbuf[512];
+static __thread char errbuf[ERR_MAX];
 
 /* Remember an LMDB failure for store_strerror. */
 static int lmdb_fail(const char *what, int rc)
@@ -474,7 +476,7 @@ static void commit_batch(struct store *st, struct pending *batch)
 
 int store_record(struct store *st, struct store_event *ev, int *changed)
 {
-	struct pending me = { ev, *ev, changed, STORE_OK, 0, NULL }, **tail;
+	struct pending me = { ev, *ev, changed, STORE_OK, 0, NULL, "" }, **tail;
 
 	pthread_mutex_lock(&st->lock);
 	for (tail = &st->queue; *tail != NULL; tail = &(*tail)->next)
@@ -490,12 +492,17 @@ int store_record(struct store *st, struct store_event *ev, int *changed)
 		pthread_mutex_unlock(&st->lock);
 		commit_batch(st, batch);
 		pthread_mutex_lock(&st->lock);
-		for (struct pending *p = batch; p; p = p->next)
+		for (struct pending *p = batch; p; p = p->next) {
+			snprintf(p->err, sizeof(p->err), "%s", errbuf);
 			p->done = 1;
+		}
 		st->committing = 0;
 		pthread_cond_broadcast(&st->cond);
 	}
 	pthread_mutex_unlock(&st->lock);
+	/* store_strerror reads this thread's text: give it the leader's */
+	if (me.rc != STORE_OK)
+		snprintf(errbuf, sizeof(errbuf), "%s", me.err);
 	return me.rc;
 }
 
@@ -528,7 +535,7 @@ int store_record_batch(struct store *st, struct store_event *ev, size_t n,
 int store_record_single(struct store *st, struct store_event *ev,
     int *changed)
 {
-	struct pending me = { ev, *ev, changed, STORE_OK, 0, NULL };
+	struct pending me = { ev, *ev, changed, STORE_OK, 0, NULL, "" };
 
 	commit_batch(st, &me);
 	return me.rc;
