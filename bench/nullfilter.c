@@ -3,14 +3,23 @@
  * (libmilter tells the MTA to skip every other step): the cheapest filter
  * there is.  "same": asks for the same protocol steps, no-reply options
  * and actions as unsub-milter but does nothing in them: what our own work
- * costs on top of the protocol.
- * usage: nullfilter SOCKET floor|same */
+ * costs on top of the protocol.  "edits": as "same", and a message
+ * carrying X-Unsub-List gets the same three edits ours makes (marker
+ * deleted, two headers added, fixed values of the same length): what
+ * our own work costs beyond the protocol and the edits the contract
+ * requires.
+ * usage: nullfilter SOCKET floor|same|edits */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <libmilter/mfapi.h>
+
+#include "daemon.h"
+
+static int marked;	/* private data of a message with the marker */
 
 static sfsistat null_eom(SMFICTX *ctx)
 {
@@ -38,8 +47,31 @@ static sfsistat null_env(SMFICTX *ctx, char **argv)
 
 static sfsistat null_header(SMFICTX *ctx, char *n, char *v)
 {
-	(void)n; (void)v;
+	(void)v;
+	if (strcasecmp(n, "X-Unsub-List") == 0)
+		smfi_setpriv(ctx, &marked);
 	return null_noreply(ctx);
+}
+
+/* "edits": the three edits of a bulk message, with fixed values. */
+static sfsistat edits_eom(SMFICTX *ctx)
+{
+	static char lu[440];
+
+	if (smfi_getpriv(ctx) == NULL)
+		return SMFIS_ACCEPT;
+	smfi_setpriv(ctx, NULL);
+	if (lu[0] == '\0') {	/* as long as ours for the bench's addresses */
+		memset(lu, 'x', 430);
+		lu[0] = '<';
+		lu[429] = '>';
+	}
+	if (smfi_chgheader(ctx, "X-Unsub-List", 1, NULL) != MI_SUCCESS ||
+	    smfi_addheader(ctx, "List-Unsubscribe", lu) != MI_SUCCESS ||
+	    smfi_addheader(ctx, "List-Unsubscribe-Post",
+	    "List-Unsubscribe=One-Click") != MI_SUCCESS)
+		return SMFIS_TEMPFAIL;
+	return SMFIS_ACCEPT;
 }
 
 static sfsistat null_body(SMFICTX *ctx, unsigned char *b, size_t len)
@@ -71,11 +103,12 @@ int main(int argc, char **argv)
 		.xxfi_eom = null_eom,
 	};
 
-	if (argc != 3 || (strcmp(argv[2], "floor") && strcmp(argv[2], "same"))) {
-		fprintf(stderr, "usage: nullfilter SOCKET floor|same\n");
+	if (argc != 3 || (strcmp(argv[2], "floor") && strcmp(argv[2], "same") &&
+	    strcmp(argv[2], "edits"))) {
+		fprintf(stderr, "usage: nullfilter SOCKET floor|same|edits\n");
 		return 2;
 	}
-	if (strcmp(argv[2], "same") == 0) {
+	if (strcmp(argv[2], "floor") != 0) {
 		desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT;
 		desc.xxfi_connect = null_connect;
 		desc.xxfi_envfrom = null_env;
@@ -84,9 +117,13 @@ int main(int argc, char **argv)
 		desc.xxfi_body = null_body;
 		desc.xxfi_negotiate = null_negotiate;
 	}
+	if (strcmp(argv[2], "edits") == 0)
+		desc.xxfi_eom = edits_eom;
 	umask(0);	/* a unix socket the MTA's user can connect to */
 	if (smfi_register(desc) != MI_SUCCESS || smfi_setconn(argv[1]) !=
 	    MI_SUCCESS || smfi_opensocket(1) != MI_SUCCESS)
 		return 1;
+	/* on inet: as ours, so the comparison is of work, not of Nagle */
+	daemon_nodelay_listeners();
 	return smfi_main() == MI_SUCCESS ? 0 : 1;
 }

@@ -2,10 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -139,4 +142,32 @@ int daemon_settle(const struct daemon_args *a, const struct config *cfg,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * libmilter does not expose its listening socket.  Find our listening TCP
+ * sockets and set TCP_NODELAY on them (Linux copies it to accepted
+ * sockets): libmilter writes the end-of-message reply and each message
+ * edit in separate writes, and without it each write after the first
+ * waits for the MTA's delayed ACK (~40 ms).
+ */
+int daemon_nodelay_listeners(void)
+{
+	int one = 1, rc = 0;
+
+	for (int fd = 3; fd < 64; fd++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int listening = 0;
+		socklen_t llen = sizeof(listening);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+		    &llen) < 0 || !listening)
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one)) < 0)
+			rc = -1;
+	}
+	return rc;
 }

@@ -32,4 +32,8 @@ int daemon_drop_privileges(const char *user, char *err, size_t errsz);
 /* Write our pid to `path` (replaced atomically); it is removed at exit. */
 int daemon_pidfile_write(const char *path, char *err, size_t errsz);
 
+/* TCP_NODELAY on this process's listening TCP sockets (libmilter's, which
+ * it does not expose); -1 (errno set) if one could not take it. */
+int daemon_nodelay_listeners(void);
+
 #endif

@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -163,33 +161,6 @@ static void socket_mode(const struct config *cfg)
 		log_fatal("chmod %s: %s", path, strerror(errno));
 }
 
-/*
- * libmilter does not expose its listening socket.  Find our listening TCP
- * sockets and set TCP_NODELAY on them (Linux copies it to accepted
- * sockets): libmilter writes the end-of-message reply in two writes, and
- * without it the second waits for the MTA's delayed ACK (~40 ms).
- */
-static void nodelay_listeners(void)
-{
-	int one = 1;
-
-	for (int fd = 3; fd < 64; fd++) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-		int listening = 0;
-		socklen_t llen = sizeof(listening);
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
-		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
-		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
-		    &llen) < 0 || !listening)
-			continue;
-		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one)) < 0)
-			log_warn("TCP_NODELAY on the milter socket: %s",
-			    strerror(errno));
-	}
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: unsub-milter [-f] [-n] [-c FILE] [-u USER]\n");
@@ -232,7 +203,9 @@ int main(int argc, char **argv)
 	    daemon_pidfile_write(snap_current->cfg.pid_file, err,
 	    sizeof(err)) < 0)
 		log_fatal("%s", err);
-	nodelay_listeners();
+	if (daemon_nodelay_listeners() < 0)
+		log_warn("TCP_NODELAY on the milter socket: %s",
+		    strerror(errno));
 	if (daemon_settle(&a, &snap_current->cfg, &the_store, err,
 	    sizeof(err)) < 0)
 		log_fatal("%s", err);
