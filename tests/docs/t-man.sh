@@ -1,10 +1,20 @@
 #!/bin/sh
-# The man pages are lint-clean (mandoc -T lint, warnings fail) and
+# The man pages are lint-clean (mandoc -T lint, warnings fail), every
+# config key is documented, and
 # `make install DESTDIR=...` lays out the programs, pages and example config.
 . "$(dirname "$0")/../common.sh"
 for m in "$TOP"/man/*.[58]; do
 	out=$(mandoc -T lint -W warning "$m" 2>&1) || fail "mandoc: $out"
 	[ -z "$out" ] || fail "mandoc: $out"
+done
+# Every key of the option table is documented and in the example config.
+keys=$(sed -n 's/^\t{ "\([A-Za-z]*\)", T_.*/\1/p' "$TOP/common/config.c")
+[ "$(echo "$keys" | wc -l)" -gt 20 ] || fail "option table not found in config.c"
+for k in $keys; do
+	grep -q "^\.B $k\$" "$TOP/man/unsub-milter.conf.5" ||
+		fail "unsub-milter.conf(5) does not document $k"
+	grep -qi "^#\{0,1\} *$k " "$TOP/conf/unsub-milter.conf" ||
+		fail "conf/unsub-milter.conf does not show $k"
 done
 make -s -C "$TOP" install DESTDIR="$T/root" prefix=/usr sysconfdir=/etc >/dev/null
 for f in usr/sbin/unsub-milter usr/sbin/unsub-httpd usr/sbin/unsubctl \
