@@ -56,6 +56,30 @@ milter_start() {
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# refused_copy PIDFILE PID PATTERN CMD...: a second copy of a running
+# daemon exits non-zero with a line matching PATTERN and leaves the
+# running one's pidfile alone.
+refused_copy() {
+	pf=$1 pid=$2 pat=$3
+	shift 3
+	assert_eq "$(cat "$pf")" "$pid" "pidfile"
+	set +e
+	out=$("$@" 2>&1); rc=$?
+	set -e
+	[ $rc -ne 0 ] || fail "a second copy of $1 started"
+	assert_match "$pat" "$out" "second copy refused"
+	assert_eq "$(cat "$pf")" "$pid" "pidfile kept by the refused second copy"
+}
+
+# wait_log FILE TEXT: until a daemon's log has a line with TEXT (5 s).
+wait_log() {
+	i=0
+	until grep -q "$2" "$1"; do
+		i=$((i + 1)); [ $i -lt 100 ] || fail "no \"$2\" logged: $(cat "$1")"
+		sleep 0.05
+	done
+}
+
 # assert_eq GOT WANT WHAT
 assert_eq() {
 	[ "$1" = "$2" ] || fail "$3: got \"$1\", want \"$2\""

@@ -131,21 +131,12 @@ ctl genkey >/dev/null
 t=$(url_token newkey@example.com --list news)
 assert_eq "$(code POST "$BASE/u/$t" -d 'List-Unsubscribe=One-Click')" 404 "new key before reload"
 kill -HUP "$HTTPD_PID"
-i=0
-until grep -q "reloaded $T/keys (2 keys)" "$T/httpd.log"; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "no reload logged: $(cat "$T/httpd.log")"
-	sleep 0.05
-done
+wait_log "$T/httpd.log" "reloaded $T/keys (2 keys)"
 assert_eq "$(code POST "$BASE/u/$t" -d 'List-Unsubscribe=One-Click')" 200 "new key after SIGHUP"
 
 # A second copy cannot listen, says so, and leaves the pidfile alone.
-assert_eq "$(cat "$T/run/httpd.pid")" "$HTTPD_PID" "pidfile"
-set +e
-out=$("$B/unsub-httpd" -f -c "$CONF" 2>&1); rc=$?
-set -e
-[ $rc -ne 0 ] || fail "a second unsub-httpd started"
-assert_match "cannot listen on 127.0.0.1:$PORT" "$out" "second copy refused"
-assert_eq "$(cat "$T/run/httpd.pid")" "$HTTPD_PID" "pidfile kept by the refused second copy"
+refused_copy "$T/run/httpd.pid" "$HTTPD_PID" "cannot listen on 127.0.0.1:$PORT" \
+    "$B/unsub-httpd" -f -c "$CONF"
 
 # Slow and malformed clients cost bounded memory and never crash it.
 python3 - "$PORT" <<'EOP'

@@ -71,22 +71,12 @@ assert_match "store: .*$T/missing" "$out" "missing store refusal"
 
 milter_start
 [ -f "$T/run/milter.pid" ] || fail "no pidfile"
-assert_eq "$(cat "$T/run/milter.pid")" "$MILTER_PID" "pidfile content"
-
-set +e
-out=$("$M" -f -c "$CONF" 2>&1); rc=$?
-set -e
-[ $rc -ne 0 ] || fail "a second milter took the socket"
-assert_match "socket $SOCK is in use" "$out" "socket in use"
-assert_eq "$(cat "$T/run/milter.pid")" "$MILTER_PID" "pidfile kept by the refused second milter"
+refused_copy "$T/run/milter.pid" "$MILTER_PID" "socket $SOCK is in use" \
+    "$M" -f -c "$CONF"
 
 ctl genkey >/dev/null
 kill -USR1 "$MILTER_PID"
-i=0
-until grep -q "reloaded $CONF (2 keys)" "$T/milter.log"; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "no reload logged: $(cat "$T/milter.log")"
-	sleep 0.05
-done
+wait_log "$T/milter.log" "reloaded $CONF (2 keys)"
 # still serving after the reload, sealing with the new key
 cat >"$T/r.lua" <<'EOF2'
 dofile(libdir .. "/lib.lua")
