@@ -286,33 +286,52 @@ int store_check(struct store *st, const char *address, const char *list,
     int *suppressed, char *scope_out, size_t scope_outsz)
 {
 	uint8_t kbuf[KEY_MAX];
-	const char *scopes[2] = { STORE_SCOPE_ALL, list };
+	size_t plen = strlen(address) + 1, llen = list ? strlen(list) : 0;
+	const char *found = NULL;
 	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
 	MDB_val k, v;
-	int rc = STORE_OK;
+	int rc, r;
 
 	*suppressed = 0;
+	if (plen == 1 || plen > ADDRESS_MAX + 1 || llen > STORE_SCOPE_MAX)
+		return STORE_EINVAL;
+	memcpy(kbuf, address, plen);
 	if ((rc = txn_begin(st, MDB_RDONLY, &txn)) != STORE_OK)
 		return rc;
-	for (int i = 0; i < 2 && !*suppressed; i++) {
-		if (scopes[i] == NULL || scopes[i][0] == '\0')
-			continue;
-		if ((k.mv_size = supp_key(kbuf, address, scopes[i])) == 0) {
-			rc = STORE_EINVAL;
+	if ((r = mdb_cursor_open(txn, st->supp, &cur)) != 0) {
+		txn_end(st, txn, 0);
+		return lmdb_fail("mdb_cursor_open", r);
+	}
+	/* One descent to "address\0", then its few scopes in key order:
+	 * half the tree walks of two lookups when, as for most addresses,
+	 * there is nothing. */
+	k.mv_size = plen;
+	k.mv_data = kbuf;
+	for (r = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); r == 0;
+	    r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const char *scope;
+		size_t slen;
+		if (k.mv_size < plen || memcmp(k.mv_data, kbuf, plen) != 0)
+			break;
+		scope = (const char *)k.mv_data + plen;
+		slen = k.mv_size - plen;
+		if (slen == 1 && scope[0] == '*') {
+			found = STORE_SCOPE_ALL;
 			break;
 		}
-		k.mv_data = kbuf;
-		int r = mdb_get(txn, st->supp, &k, &v);
-		if (r == 0) {
-			*suppressed = 1;
-			if (scope_out != NULL)
-				snprintf(scope_out, scope_outsz, "%s",
-				    scopes[i]);
-		} else if (r != MDB_NOTFOUND) {
-			rc = lmdb_fail("mdb_get", r);
-		}
+		if (slen == llen && llen > 0 && memcmp(scope, list, llen) == 0)
+			found = list;	/* go on: "*" is the one to report */
 	}
+	if (r != 0 && r != MDB_NOTFOUND)
+		rc = lmdb_fail("mdb_cursor_get", r);
+	mdb_cursor_close(cur);
 	txn_end(st, txn, 0);
+	if (rc == STORE_OK && found != NULL) {
+		*suppressed = 1;
+		if (scope_out != NULL)
+			snprintf(scope_out, scope_outsz, "%s", found);
+	}
 	return rc;
 }
 

@@ -72,7 +72,34 @@ static const struct {
 	{ "b@example.com", NULL, 1 },
 	{ "a@example.com", NULL, 0 },
 	{ "c@example.com", "news", 0 },
+	{ "d@example.com", "news", 1 },		/* "!a" sorts before "*" */
+	{ "d@example.com", "new", 0 },		/* a prefix of a scope */
+	{ "d@example.com", "newsx", 0 },	/* a scope is a prefix */
+	{ "a@example.co", "news", 0 },		/* an address prefix */
+	{ "a@example.com.au", "news", 0 },	/* an address extended */
 };
+
+/* Suppressed for a list and for all: "*" is the scope reported. */
+START_TEST(check_reports_all_first)
+{
+	char scope[STORE_SCOPE_MAX + 1];
+	int s = 0;
+
+	open_store(0, 0);
+	ck_assert_int_eq(rec(STORE_UNSUBSCRIBE, "e@example.com", "news", NULL),
+	    STORE_OK);
+	ck_assert_int_eq(store_check(st, "e@example.com", "news", &s, scope,
+	    sizeof(scope)), STORE_OK);
+	ck_assert_msg(s == 1 && strcmp(scope, "news") == 0, "got %d %s", s,
+	    scope);
+	ck_assert_int_eq(rec(STORE_UNSUBSCRIBE, "e@example.com", "*", NULL),
+	    STORE_OK);
+	ck_assert_int_eq(store_check(st, "e@example.com", "news", &s, scope,
+	    sizeof(scope)), STORE_OK);
+	ck_assert_msg(s == 1 && strcmp(scope, "*") == 0, "got %d %s, want *", s,
+	    scope);
+}
+END_TEST
 
 START_TEST(check_table)
 {
@@ -81,6 +108,9 @@ START_TEST(check_table)
 	    STORE_OK);
 	ck_assert_int_eq(rec(STORE_UNSUBSCRIBE, "b@example.com", "*", NULL),
 	    STORE_OK);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_int_eq(rec(STORE_UNSUBSCRIBE, "d@example.com",
+		    (const char *[]){ "!a", "news", "zz" }[i], NULL), STORE_OK);
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 		ck_assert_msg(suppressed(checks[i].addr, checks[i].list) ==
 		    checks[i].want, "%s for %s: got %d, want %d",
@@ -354,6 +384,7 @@ static Suite *store_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, check_table);
+	tcase_add_test(tc, check_reports_all_first);
 	tcase_add_test(tc, unsubscribe_resubscribe_unsubscribe);
 	tcase_add_test(tc, bad_fields_and_refs);
 	tcase_add_test(tc, missing_and_unusable_directories);
