@@ -298,9 +298,11 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 	    m->n_lu ? ", application's replaced" : "");
 }
 
-/* Candidate callback: open the first token that verifies. */
+/* Candidate callback: open the first token that verifies (and, after a
+ * reference, names the same recipient, list and scope). */
 struct find {
 	const struct keyring *kr;
+	const struct token_claims *like;	/* the reference's, or NULL */
 	struct token_claims c;
 	int worst;		/* most telling failure seen */
 };
@@ -311,7 +313,9 @@ static int try_candidate(const char *cand, size_t len, void *arg)
 	int rc = token_open_text(f->kr, cand, len, &f->c);
 
 	if (rc == TOKEN_OK)
-		return 1;
+		return f->like == NULL || (strcmp(f->c.address,
+		    f->like->address) == 0 && strcmp(f->c.list,
+		    f->like->list) == 0 && f->c.scope_all == f->like->scope_all);
 	if (rc == TOKEN_EAUTH || (rc == TOKEN_EKEY && f->worst != TOKEN_EAUTH))
 		f->worst = rc;
 	return 0;
@@ -354,7 +358,19 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 		store_failed(e, "inbound", rc, 1);
 		return;
 	}
-	if (!found)
+	if (found) {
+		/* The reference names the recipient, but its stored token is
+		 * the first one minted for them: campaign and profile come
+		 * from the reply's own copy of this mailing's token, or not
+		 * at all. */
+		struct token_claims by_ref = f.c;
+		f.like = &by_ref;
+		if (mailparse_candidates(m->mp, try_candidate, &f) <= 0) {
+			f.c = by_ref;
+			f.c.campaign[0] = f.c.profile[0] = '\0';
+		}
+		f.like = NULL;
+	} else
 		found = mailparse_candidates(m->mp, try_candidate, &f) > 0;
 	if (!found) {
 		snprintf(e->log, sizeof(e->log), "inbound: no valid token%s; "
