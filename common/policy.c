@@ -144,6 +144,7 @@ static void store_failed(struct policy_edits *e, const char *what, int rc,
 	snprintf(e->log, sizeof(e->log), "%s: store error: %s; %s", what,
 	    store_strerror(rc), tempfail ? "tempfail" : "accepted "
 	    "(StoreFailure accept)");
+	e->warn = 1;
 	if (tempfail)
 		set_reply(e, POLICY_TEMPFAIL, "451", "4.3.0",
 		    "unsubscribe store unavailable, try again later");
@@ -204,6 +205,7 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 		    "campaign id empty, \"*\", over %d characters or not "
 		    "visible ASCII; no headers added", cfg->list_header,
 		    TOKEN_FIELD_MAX);
+		e->warn = 1;
 		return;
 	}
 	if ((remain = drop_suppressed(cfg, st, m, e, &kept)) < 0)
@@ -236,6 +238,7 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 		    "token names one recipient, so send one message per "
 		    "recipient (or set MultipleRecipients first)", m->list,
 		    remain, e->n_del_rcpt);
+		e->warn = 1;
 		return;
 	}
 	if (remain > 1) {	/* MultipleRecipients first */
@@ -264,6 +267,7 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 		snprintf(e->log, sizeof(e->log), "outbound list=%s: recipient "
 		    "%s is not a valid address; no headers", m->list,
 		    m->rcpt[kept].raw);
+		e->warn = 1;
 		return;
 	}
 	rc = mint_headers(cfg, kr, st, &c, "\n\t", e->lu, sizeof(e->lu),
@@ -279,6 +283,7 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 		    "List-Unsubscribe would pass the %d-octet line limit "
 		    "(shorten UnsubscribeURL or the ids); no headers added",
 		    m->list, c.address, HEADER_LINE_MAX);
+		e->warn = 1;
 		return;
 	}
 	if (rc != MINT_OK) {
@@ -378,6 +383,7 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 		    "seen, nothing recorded)" : f.worst == TOKEN_EKEY ?
 		    " (token from an unknown key, nothing recorded)" : "",
 		    cfg->pass_untokened ? "passed on for a human" : "rejected");
+		e->warn = f.worst != 0;	/* a forgery or a lost key */
 		if (!cfg->pass_untokened)
 			set_reply(e, POLICY_REJECT, "550", "5.7.1",
 			    "no valid unsubscribe token found in this message");

@@ -52,6 +52,7 @@ struct policy_edits {
 	int add_lup;				/* add List-Unsubscribe-Post */
 	char tag[ADDRESS_MAX + 64];		/* X-Unsub-Suppressed value */
 	char log[512];				/* one line saying what and why */
+	int warn;		/* log at warning: the operator should act */
 };
 
 /* Reset a message for reuse (frees recipients and the parser). */

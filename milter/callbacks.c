@@ -175,7 +175,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		log_err("%s: MTA refused a message edit; tempfail",
 		    qid ? qid : "NOQUEUE");
 	if (e.log[0] != '\0') {
-		if (e.verdict == POLICY_TEMPFAIL)
+		if (e.verdict == POLICY_TEMPFAIL || e.warn)
 			log_warn("%s: %s", qid ? qid : "NOQUEUE", e.log);
 		else
 			log_info("%s: %s", qid ? qid : "NOQUEUE", e.log);
