@@ -15,7 +15,7 @@
 #include "token.h"
 
 enum opt_type { T_STR, T_BOOL, T_SIZE, T_ENUM, T_NETS, T_LEVEL, T_MAILBOX,
-	T_URL, T_MODE };
+	T_URL, T_MODE, T_PATH, T_SOCKET, T_HEADER };
 
 struct opt {
 	const char *name;
@@ -37,15 +37,15 @@ static const char *const scope_names[] = { "list", "all", NULL };
 #define S(field) F(field), sizeof(((struct config *)0)->field)
 
 static const struct opt opts[] = {
-	{ "Socket", T_STR, S(socket), "unix:/run/unsub-milter/milter.sock",
+	{ "Socket", T_SOCKET, S(socket), "unix:/run/unsub-milter/milter.sock",
 	  0, 0, NULL, "milter socket, libmilter syntax "
 	  "(unix:/path, inet:port@host, inet6:port@host)" },
 	{ "SocketMode", T_MODE, F(socket_mode), 0, "0660", 0, 0777, NULL,
 	  "octal permissions of a unix: socket (the MTA must be able to "
 	  "connect)" },
-	{ "KeyFile", T_STR, S(key_file), "/etc/unsub-milter/keys", 0, 0, NULL,
+	{ "KeyFile", T_PATH, S(key_file), "/etc/unsub-milter/keys", 0, 0, NULL,
 	  "token keyring, mode 0600 or stricter" },
-	{ "Database", T_STR, S(database), "/var/lib/unsub-milter", 0, 0, NULL,
+	{ "Database", T_PATH, S(database), "/var/lib/unsub-milter", 0, 0, NULL,
 	  "LMDB environment directory (must exist)" },
 	{ "DatabaseMapSize", T_SIZE, F(map_size), 0, "67108864", 65536,
 	  1UL << 40, NULL, "initial LMDB map size in bytes; grows when full" },
@@ -64,11 +64,11 @@ static const struct opt opts[] = {
 	  "one-click URL base; the token is appended" },
 	{ "InternalHosts", T_NETS, F(internal), 0, "127.0.0.1, ::1", 0, 0,
 	  NULL, "clients trusted for the outbound role besides SMTP AUTH" },
-	{ "ListHeader", T_STR, S(list_header), "X-Unsub-List", 0, 0, NULL,
+	{ "ListHeader", T_HEADER, S(list_header), "X-Unsub-List", 0, 0, NULL,
 	  "header marking bulk mail and naming its list; removed" },
-	{ "ProfileHeader", T_STR, S(profile_header), "X-Unsub-Profile", 0, 0,
+	{ "ProfileHeader", T_HEADER, S(profile_header), "X-Unsub-Profile", 0, 0,
 	  NULL, "header carried into the token as profile id; removed" },
-	{ "CampaignHeader", T_STR, S(campaign_header), "X-Unsub-Campaign", 0,
+	{ "CampaignHeader", T_HEADER, S(campaign_header), "X-Unsub-Campaign", 0,
 	  0, NULL, "header carried into the token as campaign id; removed" },
 	{ "DefaultScope", T_ENUM, F(scope_all), 0, "list", 0, 0, scope_names,
 	  "what a token unsubscribes from: list or all" },
@@ -217,12 +217,57 @@ static int parse_size(const struct opt *o, const char *v, unsigned long *out,
 	return 0;
 }
 
+/* A libmilter socket: unix:/path, local:/path, inet:port[@host] or
+ * inet6:port[@host]. */
+static int socket_ok(const char *v)
+{
+	const char *p;
+
+	if (strncmp(v, "unix:", 5) == 0 || strncmp(v, "local:", 6) == 0)
+		return strchr(v, ':')[1] == '/';
+	if (strncmp(v, "inet:", 5) == 0)
+		p = v + 5;
+	else if (strncmp(v, "inet6:", 6) == 0)
+		p = v + 6;
+	else
+		return 0;
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return *p == '\0' || (*p == '@' && p[1] != '\0');
+}
+
+/* A header field name (RFC 5322 ftext: visible ASCII but ':'). */
+static int header_name_ok(const char *v)
+{
+	for (; *v; v++)
+		if (*v < 33 || *v > 126 || *v == ':')
+			return 0;
+	return 1;
+}
+
 /* Type-specific checks of string values. */
 static int check_str(const struct opt *o, const char *v, char *err,
     size_t errsz)
 {
 	char norm[ADDRESS_MAX + 1];
 	int rc;
+
+	if ((o->type == T_PATH || o->type == T_SOCKET) && v[0] == '\0') {
+		snprintf(err, errsz, "%s needs a value", o->name);
+		return -1;
+	}
+	if (o->type == T_SOCKET && !socket_ok(v)) {
+		snprintf(err, errsz, "%s \"%s\": want unix:/path, inet:port@host "
+		    "or inet6:port@host", o->name, v);
+		return -1;
+	}
+	if (o->type == T_HEADER && !header_name_ok(v)) {
+		snprintf(err, errsz, "%s \"%s\" is not a header field name",
+		    o->name, v);
+		return -1;
+	}
 
 	if (o->type == T_MAILBOX && v[0] != '\0' &&
 	    (rc = address_normalise(v, 0, norm, sizeof(norm))) != ADDRESS_OK) {
@@ -243,7 +288,8 @@ static int check_str(const struct opt *o, const char *v, char *err,
 		    o->name);
 		return -1;
 	}
-	if (strpbrk(v, "<>\" \t") != NULL && o->type != T_STR) {
+	if (strpbrk(v, "<>\" \t") != NULL && o->type != T_STR &&
+	    o->type != T_PATH) {
 		snprintf(err, errsz, "%s must not contain spaces, quotes or "
 		    "angle brackets", o->name);
 		return -1;
@@ -268,7 +314,8 @@ int config_set(struct config *c, const char *key, const char *value,
 	}
 	p = (char *)c + o->off;
 	switch (o->type) {
-	case T_STR: case T_MAILBOX: case T_URL:
+	case T_STR: case T_MAILBOX: case T_URL: case T_PATH: case T_SOCKET:
+	case T_HEADER:
 		if (strlen(value) >= o->size) {
 			snprintf(err, errsz, "%s value longer than %zu "
 			    "characters", o->name, o->size - 1);

@@ -47,6 +47,14 @@ static const struct {
 	{ "UnsubscribeURL ftp://x/\n", ":1: UnsubscribeURL must start with" },
 	{ "LogLevel loud\n", ":1: LogLevel must be" },
 	{ "SocketMode 0999\n", ":1: SocketMode must be an octal mode" },
+	{ "Socket inet6:8890@::1\nSocket local:/run/m.sock\n", NULL },
+	{ "Socket bogus\n", ":1: Socket \"bogus\": want unix:/path" },
+	{ "Socket inet:@127.0.0.1\n", ":1: Socket \"inet:@127.0.0.1\"" },
+	{ "Socket unix:relative\n", ":1: Socket \"unix:relative\"" },
+	{ "KeyFile\n", ":1: KeyFile needs a value" },
+	{ "ListHeader bad header:\n", ":1: ListHeader \"bad header:\" is not a "
+	  "header field name" },
+	{ "CampaignHeader X-Camp:\n", ":1: CampaignHeader \"X-Camp:\"" },
 };
 
 START_TEST(files_good_and_bad)
