@@ -30,13 +30,13 @@ PROGS     := $(B)/unsub-milter $(B)/unsubctl $(if $(HTTPD),$(B)/unsub-httpd)
 
 all: $(PROGS)
 
-$(B)/common/%.o: common/%.c $(wildcard common/*.h) | $(B)/common
+$(B)/common/%.o: common/%.c $(B)/flags $(wildcard common/*.h) | $(B)/common
 	$(CC) $(CFLAGS) -Icommon -c -o $@ $<
-$(B)/milter/%.o: milter/%.c $(wildcard common/*.h milter/*.h) | $(B)/milter
+$(B)/milter/%.o: milter/%.c $(B)/flags $(wildcard common/*.h milter/*.h) | $(B)/milter
 	$(CC) $(CFLAGS) -Icommon -c -o $@ $<
-$(B)/httpd/%.o: httpd/%.c $(wildcard common/*.h httpd/*.h) | $(B)/httpd
+$(B)/httpd/%.o: httpd/%.c $(B)/flags $(wildcard common/*.h httpd/*.h) | $(B)/httpd
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -Icommon -c -o $@ $<
-$(B)/ctl/%.o: ctl/%.c $(wildcard common/*.h) | $(B)/ctl
+$(B)/ctl/%.o: ctl/%.c $(B)/flags $(wildcard common/*.h) | $(B)/ctl
 	$(CC) $(CFLAGS) -Icommon -c -o $@ $<
 
 $(B)/libunsub.a: $(COMMON)
@@ -49,10 +49,10 @@ $(B)/unsub-httpd: $(HTTPD) $(B)/libunsub.a
 $(B)/unsubctl: $(CTL) $(B)/libunsub.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_C)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libunsub.a | $(B)/tests
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libunsub.a $(B)/flags | $(B)/tests
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags check) -Icommon -Itests/unit -o $@ $< \
 	    $(B)/libunsub.a $(LDFLAGS) $(shell pkg-config --libs check) $(LDLIBS_C)
-$(B)/bench/%: bench/%.c $(B)/libunsub.a | $(B)/bench
+$(B)/bench/%: bench/%.c $(B)/libunsub.a $(B)/flags | $(B)/bench
 	$(CC) $(CFLAGS) -Icommon -o $@ $< $(B)/libunsub.a $(LDFLAGS) -lmilter $(LDLIBS_C)
 
 # libFuzzer targets: clang with ASan and UBSan over the common/ sources.
@@ -61,6 +61,14 @@ $(B)/fuzz/%: tests/fuzz/%.c $(wildcard common/*.c common/*.h) | $(B)/fuzz
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ $< $(wildcard common/*.c) $(if $(findstring http,$*),httpd/page.c) \
 	    $(LDLIBS_C)
+
+# What everything was built with: a change of flags (make SAN=1 after a
+# plain build) rebuilds everything instead of reusing other objects.
+$(B)/flags: FORCE
+	@mkdir -p $(B)
+	@f='$(CC) $(CFLAGS) $(LDFLAGS)'; \
+	    [ "$$(cat $@ 2>/dev/null)" = "$$f" ] || echo "$$f" >$@
+FORCE:
 
 $(B)/common $(B)/milter $(B)/httpd $(B)/ctl $(B)/tests $(B)/bench $(B)/fuzz:
 	mkdir -p $@
@@ -112,4 +120,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check bench fuzz deps demo run install clean
+.PHONY: all check bench fuzz deps demo run install clean FORCE
