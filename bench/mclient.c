@@ -1,12 +1,15 @@
 /* mclient.c - a milter load generator speaking the MTA side of the milter
  * protocol (version 6, as Postfix does): C connections in parallel, each
  * sending M messages, so two filters can be compared under the same load.
- * usage: mclient SOCKET CONNS MSGS bulk|plain   (SOCKET: unix:/path or
- * inet:port@127.0.0.1).  Prints msgs/s and what the filter answered. */
+ * usage: mclient SOCKET CONNS MSGS bulk|new|plain   (SOCKET: unix:/path or
+ * inet:port@127.0.0.1).  bulk cycles through 1000 recipients, new sends
+ * each message to a recipient never used before (a list's first mailing).
+ * Prints msgs/s and what the filter answered. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +29,8 @@
 #define OFFER_ACTS 0x1ff
 
 static const char *sockspec;
-static int msgs_per_conn, bulk;
+static int msgs_per_conn, bulk, fresh;
+static atomic_uint fresh_seq;
 static char body[4096];
 static unsigned long replies[256];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -175,7 +179,12 @@ static char message(struct conn *c, uint32_t proto, int seq)
 	step(c, proto, SMFIP_NOMAIL, SMFIP_NR_MAIL, SMFIC_MAIL,
 	    "<news@sender.example>", 22);
 	/* 1000 distinct recipients, reused: the steady state of a list. */
-	n = snprintf(buf, sizeof(buf), "<reader%d@example.com>", seq % 1000);
+	if (fresh)
+		n = snprintf(buf, sizeof(buf), "<new%ld-%u@example.com>",
+		    (long)getpid(), atomic_fetch_add(&fresh_seq, 1));
+	else
+		n = snprintf(buf, sizeof(buf), "<reader%d@example.com>",
+		    seq % 1000);
 	step(c, proto, SMFIP_NORCPT, SMFIP_NR_RCPT, SMFIC_RCPT, buf,
 	    (size_t)n + 1);
 	for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
@@ -236,12 +245,14 @@ int main(int argc, char **argv)
 	double secs;
 
 	if (argc != 5)
-		fprintf(stderr, "usage: mclient SOCKET CONNS MSGS bulk|plain\n"),
+		fprintf(stderr, "usage: mclient SOCKET CONNS MSGS "
+		    "bulk|new|plain\n"),
 		    exit(2);
 	sockspec = argv[1];
 	conns = atoi(argv[2]);
 	msgs_per_conn = atoi(argv[3]);
-	bulk = strcmp(argv[4], "bulk") == 0;
+	fresh = strcmp(argv[4], "new") == 0;
+	bulk = fresh || strcmp(argv[4], "bulk") == 0;
 	if (conns < 1 || conns > 256 || msgs_per_conn < 1)
 		exit(2);
 	for (size_t i = 0; i < sizeof(body); i++)

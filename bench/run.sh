@@ -95,6 +95,13 @@ for sock in unix inet; do
 		echo "milter $sock conns=$conns plain: ours $1 msgs/s;" \
 		    "do-nothing same-steps $2 (ratio $(ratio $1 $2));" \
 		    "floor $3 (ratio $(ratio $1 $3))"
+		# A list's first mailing: each recipient's reference is
+		# written (durably, group-committed) on its first message.
+		[ $sock = unix ] || continue
+		set -- $(rates "$conns" $((msgs / 10)) new "$ospec" "$espec")
+		echo "milter $sock conns=$conns bulk, first message to each" \
+		    "recipient: ours $1 msgs/s; same-steps + the same edits" \
+		    "$2 (ratio $(ratio $1 $2))"
 	done
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true

@@ -22,6 +22,8 @@
 #define KEY_MAX (ADDRESS_MAX + 1 + STORE_SCOPE_MAX + 8)
 #define ERR_MAX 512
 
+/* One change waiting for a group commit: an event, or (ref set) a mailto
+ * reference to store. */
 struct pending {
 	struct store_event *ev;
 	struct store_event orig;	/* restored before a retry */
@@ -30,6 +32,9 @@ struct pending {
 	int done;
 	struct pending *next;
 	char err[ERR_MAX];	/* the committing thread's error text */
+	const uint8_t *ref;	/* TOKEN_REF_LEN bytes -> tok */
+	const uint8_t *tok;
+	size_t toklen;
 };
 
 struct store {
@@ -473,6 +478,13 @@ static void commit_batch(struct store *st, struct pending *batch)
 		}
 		for (struct pending *p = batch; p != NULL && lrc == 0;
 		    p = p->next) {
+			if (p->ref != NULL) {
+				MDB_val k = { TOKEN_REF_LEN, (void *)p->ref };
+				MDB_val v = { p->toklen, (void *)p->tok };
+				lrc = mdb_put(txn, st->refs, &k, &v, 0);
+				p->rc = STORE_OK;
+				continue;
+			}
 			*p->ev = p->orig;
 			int r = apply(st, txn, p->ev, p->changed, &lrc);
 			if (r != STORE_EIO)
@@ -493,17 +505,19 @@ static void commit_batch(struct store *st, struct pending *batch)
 	}
 }
 
-int store_record(struct store *st, struct store_event *ev, int *changed)
+/* Queue one change and return once it is durable: the first waiter while
+ * no commit runs leads, committing everything queued so far at once. */
+static int group_commit(struct store *st, struct pending *me)
 {
-	struct pending me = { ev, *ev, changed, STORE_OK, 0, NULL, "" }, **tail;
+	struct pending **tail;
 
 	pthread_mutex_lock(&st->lock);
 	for (tail = &st->queue; *tail != NULL; tail = &(*tail)->next)
 		;
-	*tail = &me;
-	while (!me.done && st->committing)
+	*tail = me;
+	while (!me->done && st->committing)
 		pthread_cond_wait(&st->cond, &st->lock);
-	if (!me.done) {
+	if (!me->done) {
 		/* Leader: take everything queued so far, commit it once. */
 		struct pending *batch = st->queue;
 		st->queue = NULL;
@@ -520,9 +534,16 @@ int store_record(struct store *st, struct store_event *ev, int *changed)
 	}
 	pthread_mutex_unlock(&st->lock);
 	/* store_strerror reads this thread's text: give it the leader's */
-	if (me.rc != STORE_OK)
-		snprintf(errbuf, sizeof(errbuf), "%s", me.err);
-	return me.rc;
+	if (me->rc != STORE_OK)
+		snprintf(errbuf, sizeof(errbuf), "%s", me->err);
+	return me->rc;
+}
+
+int store_record(struct store *st, struct store_event *ev, int *changed)
+{
+	struct pending me = { .ev = ev, .orig = *ev, .changed = changed };
+
+	return group_commit(st, &me);
 }
 
 int store_record_batch(struct store *st, struct store_event *ev, size_t n,
@@ -554,7 +575,7 @@ int store_record_batch(struct store *st, struct store_event *ev, size_t n,
 int store_record_single(struct store *st, struct store_event *ev,
     int *changed)
 {
-	struct pending me = { ev, *ev, changed, STORE_OK, 0, NULL, "" };
+	struct pending me = { .ev = ev, .orig = *ev, .changed = changed };
 
 	commit_batch(st, &me);
 	return me.rc;
@@ -701,22 +722,9 @@ int store_history(struct store *st, const char *address, store_event_fn fn,
 int store_ref_put(struct store *st, const uint8_t ref[TOKEN_REF_LEN],
     const uint8_t *tok, size_t len)
 {
-	for (;;) {
-		MDB_txn *txn;
-		MDB_val k = { TOKEN_REF_LEN, (void *)ref }, v = { len,
-		    (void *)tok };
-		int rc = txn_begin(st, 0, &txn), r;
-		if (rc != STORE_OK)
-			return rc;
-		r = mdb_put(txn, st->refs, &k, &v, 0);
-		if (r == 0)
-			return txn_end(st, txn, 1);
-		txn_end(st, txn, 0);
-		if (r != MDB_MAP_FULL)
-			return lmdb_fail("mdb_put", r);
-		if ((rc = grow(st)) != STORE_OK)
-			return rc;
-	}
+	struct pending me = { .ref = ref, .tok = tok, .toklen = len };
+
+	return group_commit(st, &me);
 }
 
 int store_ref_get(struct store *st, const uint8_t ref[TOKEN_REF_LEN],

@@ -104,7 +104,8 @@ int store_list(struct store *st, const char *scope, uint64_t since,
 int store_history(struct store *st, const char *address, store_event_fn fn,
     void *arg);
 
-/* Mailto reference -> sealed token (see token_ref). put is durable. */
+/* Mailto reference -> sealed token (see token_ref).  put is durable and
+ * shares group commits with store_record. */
 int store_ref_put(struct store *st, const uint8_t ref[TOKEN_REF_LEN],
     const uint8_t *tok, size_t len);
 int store_ref_get(struct store *st, const uint8_t ref[TOKEN_REF_LEN],
