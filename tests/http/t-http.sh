@@ -165,9 +165,10 @@ assert_eq "$(code GET "$BASE/healthz")" 200 "healthy after hostile clients"
 kill -0 "$HTTPD_PID" || fail "unsub-httpd died"
 # one client address gets HTTPMaxPerClient connections, not every one
 python3 - "$PORT" <<'EOP'
-import socket, sys
+import socket, sys, time
 port = int(sys.argv[1])
 socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
+time.sleep(1)   # until the server has accepted (and counted) all 64
 extra = socket.create_connection(("127.0.0.1", port))
 extra.settimeout(5)
 extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
