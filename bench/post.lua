@@ -1,8 +1,23 @@
--- post.lua - wrk script: RFC 8058 one-click POSTs of the token in the
--- URL given to wrk, and the p99 latency on one line at the end.
+-- post.lua - wrk script: RFC 8058 one-click POSTs to the URL paths listed
+-- in the file given after "--" (one per line, taken in turn from a random
+-- start in each thread), and the p99 latency on one line at the end.
 wrk.method = "POST"
 wrk.body = "List-Unsubscribe=One-Click"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+
+local paths, i = {}, 0
+
+init = function(args)
+	for line in io.lines(args[1]) do
+		paths[#paths + 1] = line
+	end
+	i = math.random(#paths)
+end
+
+request = function()
+	i = i % #paths + 1
+	return wrk.format(nil, paths[i])
+end
 
 done = function(summary, latency, requests)
 	io.write(string.format("wrk: %.0f req/s, p99 %.2f ms, errors %d, non-2xx %d\n",

@@ -116,9 +116,15 @@ UnsubscribeURL http://127.0.0.1:$PORT/u/
 HTTPListen 127.0.0.1:$PORT
 HTTPTemplates $TOP/conf/templates
 HTTPMaxConnections 1024
+HTTPMaxPerClient 1024
 EOC
-tok=$("$B/unsubctl" -c "$T/conf" token post@example.com --list news |
-    sed -n 's#.*/u/\([A-Za-z0-9_-]*\)>.*#\1#p')
+# 500 recipients' URLs, each connection's requests cycling through them
+# (one address would make every POST after the first a repeat on one
+# history page).
+for n in $(seq 1 500); do
+	"$B/unsubctl" -c "$T/conf" token "post$n@example.com" --list news |
+	    sed -n 's#.*\(/u/[A-Za-z0-9_-]*\)>.*#\1#p'
+done >"$T/paths"
 for threads in 64 1; do
 	sed -i '/^HTTPThreads /d' "$T/conf"
 	echo "HTTPThreads $threads" >>"$T/conf"
@@ -130,7 +136,7 @@ for threads in 64 1; do
 	done
 	printf 'one-click POST, HTTPThreads %s, 64 connections: ' "$threads"
 	wrk -t 2 -c 64 -d 5s -s "$TOP/bench/post.lua" \
-	    "http://127.0.0.1:$PORT/u/$tok" | grep '^wrk:'
+	    "http://127.0.0.1:$PORT/" -- "$T/paths" | grep '^wrk:'
 	kill $hp; wait $hp 2>/dev/null || true
 done
 
