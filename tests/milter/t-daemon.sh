@@ -118,3 +118,19 @@ assert_eq "$uid" "$(id -u nobody)" "uid after -u nobody"
 out=$(miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
     -D ctl="$B/unsubctl -c $CONF" -s "$T/r.lua" 2>&1) || fail "as nobody: $out"
 echo "privilege drop: ok"
+
+# Started as that user already (systemd's User=) with User in the config:
+# nothing to drop, and it serves (initgroups would fail as non-root).
+kill -TERM "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true
+rm -f "$SOCK"
+runuser -u nobody -- "$M" -f -c "$CONF" >>"$T/milter.log" 2>&1 &
+MILTER_PID=$!
+PIDS="$PIDS $MILTER_PID"
+i=0
+while [ ! -S "$SOCK" ]; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "milter started as nobody did not serve: $(tail -3 "$T/milter.log")"
+	sleep 0.05
+done
+out=$(miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
+    -D ctl="$B/unsubctl -c $CONF" -s "$T/r.lua" 2>&1) || fail "started as nobody: $out"
+echo "start as the configured user: ok"

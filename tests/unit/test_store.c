@@ -321,6 +321,40 @@ START_TEST(threads_share_commits_and_lose_nothing)
 }
 END_TEST
 
+/* A writer until the store, at its map limit, refuses: the failure of a
+ * thread whose change another thread committed must say why too. */
+static void *thread_until_full(void *arg)
+{
+	char addr[64];
+	int rc = STORE_OK;
+
+	for (int i = 0; i < 100000 && rc == STORE_OK; i++) {
+		snprintf(addr, sizeof(addr), "f%ld-%d@example.com", (long)arg,
+		    i);
+		rc = rec(STORE_UNSUBSCRIBE, addr, "*", NULL);
+	}
+	if (rc != STORE_EFULL || strstr(store_strerror(rc), "map full") == NULL)
+		return strdup(store_strerror(rc));	/* its TLS ends */
+	return NULL;
+}
+
+START_TEST(grouped_failures_say_why)
+{
+	pthread_t tid[16];
+	void *ret;
+
+	open_store(65536, 65536);	/* may not grow */
+	for (long t = 0; t < 16; t++)
+		pthread_create(&tid[t], NULL, thread_until_full, (void *)t);
+	for (int t = 0; t < 16; t++) {
+		pthread_join(tid[t], &ret);
+		ck_assert_msg(ret == NULL, "got \"%s\", want the map full "
+		    "reason", ret ? (const char *)ret : "");
+		free(ret);
+	}
+}
+END_TEST
+
 static int count_cb(const struct store_entry *e, void *arg)
 {
 	(void)e;
@@ -391,6 +425,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, missing_and_unusable_directories);
 	tcase_add_test(tc, two_processes_lose_nothing);
 	tcase_add_test(tc, threads_share_commits_and_lose_nothing);
+	tcase_add_test(tc, grouped_failures_say_why);
 	tcase_add_test(tc, map_grows_then_stops_at_its_limit);
 	tcase_add_test(tc, list_by_scope_and_since);
 	suite_add_tcase(s, tc);
