@@ -374,7 +374,6 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 			f.c = by_ref;
 			f.c.campaign[0] = f.c.profile[0] = '\0';
 		}
-		f.like = NULL;
 	} else
 		found = mailparse_candidates(m->mp, try_candidate, &f) > 0;
 	if (!found) {

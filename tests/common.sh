@@ -40,10 +40,12 @@ EOC
 
 ctl() { "$B/unsubctl" -c "$CONF" "$@"; }
 
-# Start the milter in the foreground (background job) and wait for its socket.
+# milter_start [OPTION...]: start the milter in the foreground (background
+# job) with these extra options, under $MILTER_WRAP if set (e.g.
+# "runuser -u nobody --"), and wait for its socket.
 milter_start() {
 	rm -f "$SOCK"
-	"$B/unsub-milter" -f -c "$CONF" >>"$T/milter.log" 2>&1 &
+	${MILTER_WRAP:-} "$B/unsub-milter" -f -c "$CONF" "$@" >>"$T/milter.log" 2>&1 &
 	MILTER_PID=$!
 	PIDS="$PIDS $MILTER_PID"
 	i=0

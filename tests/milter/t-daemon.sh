@@ -86,9 +86,13 @@ local out = decode(url_token(mt.getheader(conn, "List-Unsubscribe", 0)))
 mt.echo("key " .. field(out, "key"))
 mt.disconnect(conn)
 EOF2
+# serves WHAT: the milter answers r.lua (its output in $out)
+serves() {
+	out=$(miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
+	    -D ctl="$B/unsubctl -c $CONF" -s "$T/r.lua" 2>&1) || fail "$1: $out"
+}
 newest=$(ctl keys | tail -n 1 | cut -d' ' -f1)
-out=$(miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
-    -D ctl="$B/unsubctl -c $CONF" -s "$T/r.lua" 2>&1) || fail "after reload: $out"
+serves "after reload"
 assert_match "key $newest" "$out" "token sealed with the new key"
 
 kill -TERM "$MILTER_PID"
@@ -103,34 +107,16 @@ echo "daemon start-up, reload and stop: ok"
 # -u: privileges dropped after the keys are read and the socket is open;
 # the store is opened as that user.
 chown -R nobody "$T/db"
-rm -f "$SOCK"
-"$M" -f -u nobody -c "$CONF" >>"$T/milter.log" 2>&1 &
-MILTER_PID=$!
-PIDS="$PIDS $MILTER_PID"
-i=0
-while [ ! -S "$SOCK" ]; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "milter -u nobody did not start: $(cat "$T/milter.log")"
-	sleep 0.05
-done
+milter_start -u nobody
 sleep 0.2
 uid=$(awk '/^Uid:/ { print $2 }' "/proc/$MILTER_PID/status")
 assert_eq "$uid" "$(id -u nobody)" "uid after -u nobody"
-out=$(miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
-    -D ctl="$B/unsubctl -c $CONF" -s "$T/r.lua" 2>&1) || fail "as nobody: $out"
+serves "as nobody"
 echo "privilege drop: ok"
 
 # Started as that user already (systemd's User=) with User in the config:
 # nothing to drop, and it serves (initgroups would fail as non-root).
 kill -TERM "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true
-rm -f "$SOCK"
-runuser -u nobody -- "$M" -f -c "$CONF" >>"$T/milter.log" 2>&1 &
-MILTER_PID=$!
-PIDS="$PIDS $MILTER_PID"
-i=0
-while [ ! -S "$SOCK" ]; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "milter started as nobody did not serve: $(tail -3 "$T/milter.log")"
-	sleep 0.05
-done
-out=$(miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
-    -D ctl="$B/unsubctl -c $CONF" -s "$T/r.lua" 2>&1) || fail "started as nobody: $out"
+MILTER_WRAP="runuser -u nobody --" milter_start
+serves "started as nobody"
 echo "start as the configured user: ok"
