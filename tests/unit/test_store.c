@@ -391,6 +391,48 @@ START_TEST(map_grows_then_stops_at_its_limit)
 }
 END_TEST
 
+/* Reads kept between uses (reset, then renewed) follow a map another
+ * process grew, and this process's own growth. */
+START_TEST(reads_follow_map_growth)
+{
+	uint8_t ref[TOKEN_REF_LEN] = { 9 }, tok[40] = { 7 }, back[64];
+	char addr[64];
+	size_t len;
+	pid_t pid;
+	int status;
+
+	open_store(65536, 0);
+	ck_assert_int_eq(suppressed("first@example.com", "news"), 0);
+	ck_assert_int_eq(store_ref_get(st, ref, back, sizeof(back), &len),
+	    STORE_ENOTFOUND);
+	if ((pid = fork()) == 0) {
+		store_close(st);
+		open_store(65536, 0);
+		for (int i = 0; i < 2000; i++) {
+			snprintf(addr, sizeof(addr), "other%d@example.com", i);
+			if (rec(STORE_UNSUBSCRIBE, addr, "news", NULL) !=
+			    STORE_OK)
+				_exit(1);
+		}
+		_exit(store_ref_put(st, ref, tok, sizeof(tok)) != STORE_OK);
+	}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "writer failed");
+	ck_assert_int_eq(suppressed("other1999@example.com", "news"), 1);
+	ck_assert_int_eq(store_ref_get(st, ref, back, sizeof(back), &len),
+	    STORE_OK);
+	ck_assert_int_eq(len, sizeof(tok));
+	for (int i = 0; i < 2000; i++) {
+		snprintf(addr, sizeof(addr), "own%d@example.com", i);
+		ck_assert_int_eq(rec(STORE_UNSUBSCRIBE, addr, "news", NULL),
+		    STORE_OK);
+		ck_assert_int_eq(suppressed(addr, "news"), 1);
+	}
+}
+END_TEST
+
 START_TEST(list_by_scope_and_since)
 {
 	int n = 0;
@@ -427,6 +469,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, threads_share_commits_and_lose_nothing);
 	tcase_add_test(tc, grouped_failures_say_why);
 	tcase_add_test(tc, map_grows_then_stops_at_its_limit);
+	tcase_add_test(tc, reads_follow_map_growth);
 	tcase_add_test(tc, list_by_scope_and_since);
 	suite_add_tcase(s, tc);
 	return s;
