@@ -225,7 +225,10 @@ int main(int argc, char **argv)
 	    snap_current->cfg.socket, keyring_count(snap_current->kr),
 	    snap_current->cfg.database);
 	rc = smfi_main();
+	/* The store stays open: libmilter does not join its session
+	 * threads, and one may still be in a transaction.  Every commit was
+	 * synced before its reply; exit releases the rest, and the next
+	 * store_open frees the reader slots we held. */
 	log_info("stopping");
-	store_close(the_store);
 	return rc == MI_SUCCESS ? 0 : 1;
 }
