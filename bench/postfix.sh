@@ -34,22 +34,32 @@ N=${POSTFIX_BENCH_MSGS:-4000}
 	done
 } >"$T/msg"
 
-# rate MILTERS: messages/s accepted by Postfix with smtpd_milters=MILTERS.
+# rate MILTERS [COUNT]: messages/s accepted by Postfix with
+# smtpd_milters=MILTERS, of COUNT messages (N by default).
 rate() {
+	n=${2:-$N}
 	postconf -c "$PF" -e "smtpd_milters = $1" >/dev/null
 	postfix -c "$PF" reload >/dev/null 2>&1
 	sleep 1
 	t0=$(date +%s.%N)
-	smtp-source -s 20 -m "$N" -F "$T/msg" -f news@sender.example \
+	smtp-source -s 20 -m "$n" -F "$T/msg" -f news@sender.example \
 	    -t reader@example.com "127.0.0.1:$SMTP_PORT" ||
 		fail "smtp-source failed with milters '$1'"
 	t1=$(date +%s.%N)
-	awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }'
+	awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }'
 }
+max() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
 
 none=$(rate "")
-null=$(rate "unix:$T/null.sock")
-ours=$(rate "unix:$SOCK")
+# The pair the goal compares, in turn, three rounds of a third of the
+# load each, best of three: this machine's noise is larger than the
+# difference between them.
+null=0
+ours=0
+for round in 1 2 3; do
+	null=$(max "$null" "$(rate "unix:$T/null.sock" $((N / 3)))")
+	ours=$(max "$ours" "$(rate "unix:$SOCK" $((N / 3)))")
+done
 dkim=$(rate "unix:$SOCK, unix:$DKIM_SOCK")
 null_inet=$(rate "inet:127.0.0.1:$NPORT")
 ours_inet=$(rate "inet:127.0.0.1:$MPORT")
