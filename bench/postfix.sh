@@ -12,6 +12,7 @@ LogLevel warning
 EOC
 milter_start
 "$B/bench/nullfilter" "unix:$T/null.sock" floor & PIDS="$PIDS $!"
+"$B/bench/nullfilter" "unix:$T/same.sock" same & PIDS="$PIDS $!"
 # the same two filters on inet: sockets, for the delayed-ACK question
 NPORT=$(free_port)
 MPORT=$(free_port)
@@ -51,13 +52,15 @@ rate() {
 max() { [ "$1" -gt "$2" ] && echo "$1" || echo "$2"; }
 
 none=$(rate "")
-# The pair the goal compares, in turn, three rounds of a third of the
+# The filters the goal compares, in turn, three rounds of a third of the
 # load each, best of three: this machine's noise is larger than the
-# difference between them.
+# differences between them.
 null=0
+same=0
 ours=0
 for round in 1 2 3; do
 	null=$(max "$null" "$(rate "unix:$T/null.sock" $((N / 3)))")
+	same=$(max "$same" "$(rate "unix:$T/same.sock" $((N / 3)))")
 	ours=$(max "$ours" "$(rate "unix:$SOCK" $((N / 3)))")
 done
 dkim=$(rate "unix:$SOCK, unix:$DKIM_SOCK")
@@ -65,8 +68,9 @@ null_inet=$(rate "inet:127.0.0.1:$NPORT")
 ours_inet=$(rate "inet:127.0.0.1:$MPORT")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "postfix 20 sessions, 4 KiB bulk: no milter $none msgs/s;" \
-    "do-nothing filter $null; ours $ours (ratio to do-nothing $(ratio "$ours" "$null"));" \
-    "ours + opendkim $dkim (ratio $(ratio "$dkim" "$null"))"
+    "do-nothing floor filter $null; do-nothing same-steps $same;" \
+    "ours $ours (ratio to floor $(ratio "$ours" "$null"), to same-steps $(ratio "$ours" "$same"));" \
+    "ours + opendkim $dkim (ratio to floor $(ratio "$dkim" "$null"))"
 echo "postfix over inet: sockets: do-nothing filter $null_inet msgs/s;" \
     "ours $ours_inet (ratio $(ratio "$ours_inet" "$null_inet"));" \
     "ours inet/unix $(ratio "$ours_inet" "$ours")"
