@@ -51,3 +51,25 @@ int mint_headers(const struct config *cfg, const struct keyring *kr,
 		return MINT_EHEADER;
 	return MINT_OK;
 }
+
+int mint_ref_lookup(const struct keyring *kr, struct store *st,
+    const uint8_t ref[TOKEN_REF_LEN], struct token_claims *c, int *detail)
+{
+	uint8_t bin[TOKEN_BIN_MAX], back[TOKEN_REF_LEN];
+	size_t len;
+	int rc;
+
+	*detail = 0;
+	rc = store_ref_get(st, ref, bin, sizeof(bin), &len);
+	if (rc == STORE_ENOTFOUND)
+		return MINT_ENOTFOUND;
+	if (rc != STORE_OK) {
+		*detail = rc;
+		return MINT_ESTORE;
+	}
+	if (token_open(kr, bin, len, c) != TOKEN_OK ||
+	    token_ref(kr, c->key_id, c, back) != TOKEN_OK ||
+	    memcmp(back, ref, sizeof(back)) != 0)
+		return MINT_ENOTFOUND;
+	return MINT_OK;
+}

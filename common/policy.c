@@ -330,24 +330,19 @@ static int try_candidate(const char *cand, size_t len, void *arg)
 static int find_by_ref(const struct keyring *kr, struct store *st,
     const struct policy_msg *m, struct find *f, int *store_rc)
 {
-	uint8_t bin[TOKEN_BIN_MAX], ref[TOKEN_REF_LEN];
-	size_t len;
-	int rc;
+	int detail;
 
 	*store_rc = STORE_OK;
 	if (!m->has_ref)
 		return 0;
-	rc = store_ref_get(st, m->ref, bin, sizeof(bin), &len);
-	if (rc != STORE_OK) {
-		if (rc != STORE_ENOTFOUND)
-			*store_rc = rc;
-		return 0;
+	switch (mint_ref_lookup(kr, st, m->ref, &f->c, &detail)) {
+	case MINT_OK:
+		return 1;
+	case MINT_ESTORE:
+		*store_rc = detail;
+		break;
 	}
-	if (token_open(kr, bin, len, &f->c) != TOKEN_OK ||
-	    token_ref(kr, f->c.key_id, &f->c, ref) != TOKEN_OK ||
-	    memcmp(ref, m->ref, sizeof(ref)) != 0)
-		return 0;
-	return 1;
+	return 0;
 }
 
 /* The inbound role: find, verify and record the unsubscribe. */

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "header.h"
 #include "keyring.h"
+#include "mailparse.h"
 #include "mint.h"
 #include "store.h"
 #include "timefmt.h"
@@ -187,14 +188,35 @@ static int cmd_token(struct ctl *x)
 	return EX_OK;
 }
 
-/* decode: verify a token (text, URL or mailto) and show its contents. */
+/* The reference in a mailto URL, address or List-Unsubscribe value
+ * ("<mailto:unsub+REF@example.com?subject=...>") to our mailbox; 1 with
+ * ref filled. */
+static int mailto_ref(const struct ctl *x, const char *in,
+    uint8_t ref[TOKEN_REF_LEN])
+{
+	char addr[ADDRESS_MAX + 1];
+	const char *p = strcasestr(in, "mailto:");
+	size_t n;
+
+	p = p != NULL ? p + 7 : in + strspn(in, "<");
+	n = strcspn(p, "?>, \t\n");
+	if (x->cfg.mailbox[0] == '\0' || n == 0 || n > ADDRESS_MAX)
+		return 0;
+	memcpy(addr, p, n);
+	addr[n] = '\0';
+	return mailparse_rcpt(addr, x->cfg.mailbox, ref) == 2;
+}
+
+/* decode: verify a token (text, URL, or a mailto reference looked up in
+ * the store) and show its contents. */
 static int cmd_decode(struct ctl *x)
 {
 	struct token_claims c;
 	char when[TIMEFMT_LEN];
+	uint8_t ref[TOKEN_REF_LEN];
 	const char *t, *slash;
 	size_t len;
-	int rc;
+	int rc, by_ref = 0, detail;
 
 	if (x->argc != 1)
 		return fail(EX_USAGE, "expected one TOKEN");
@@ -204,9 +226,24 @@ static int cmd_decode(struct ctl *x)
 	if ((slash = strrchr(t, '/')) != NULL)
 		t = slash + 1;
 	len = strcspn(t, "?>&# \t\n");
-	if ((rc = token_open_text(x->kr, t, len, &c)) != TOKEN_OK)
-		return fail(EX_NOTFOUND, "invalid token: %s",
-		    token_strerror(rc));
+	if ((rc = token_open_text(x->kr, t, len, &c)) != TOKEN_OK) {
+		if (!mailto_ref(x, x->argv[0], ref))
+			return fail(EX_NOTFOUND, "invalid token: %s",
+			    token_strerror(rc));
+		if ((rc = need_store(x, 1)) != EX_OK)
+			return rc;
+		switch (mint_ref_lookup(x->kr, x->st, ref, &c, &detail)) {
+		case MINT_OK:
+			by_ref = 1;
+			break;
+		case MINT_ESTORE:
+			return fail(EX_CONFIG, "store: %s",
+			    store_strerror(detail));
+		default:
+			return fail(EX_NOTFOUND, "unknown mailto reference "
+			    "(not minted with these keys into this store)");
+		}
+	}
 	timefmt_rfc3339(c.issued, when);
 	if (x->json) {
 		printf("{\"address\":"); json_str(c.address);
@@ -214,8 +251,8 @@ static int cmd_decode(struct ctl *x)
 		printf(",\"scope\":"); json_str(c.scope_all ? "*" : c.list);
 		printf(",\"profile\":"); json_str(c.profile);
 		printf(",\"campaign\":"); json_str(c.campaign);
-		printf(",\"issued\":\"%s\",\"key\":\"%08lx\"}\n", when,
-		    (unsigned long)c.key_id);
+		printf(",\"issued\":\"%s\",\"key\":\"%08lx\",\"reference\":%s}\n",
+		    when, (unsigned long)c.key_id, by_ref ? "true" : "false");
 		return EX_OK;
 	}
 	printf("address:  %s\nlist:     %s\nscope:    %s\n", c.address, c.list,
@@ -223,6 +260,9 @@ static int cmd_decode(struct ctl *x)
 	printf("profile:  %s\ncampaign: %s\n", c.profile[0] ? c.profile : "-",
 	    c.campaign[0] ? c.campaign : "-");
 	printf("issued:   %s\nkey:      %08lx\n", when, (unsigned long)c.key_id);
+	if (by_ref)
+		printf("found by: mailto reference (the token first minted for "
+		    "this recipient and list)\n");
 	return EX_OK;
 }
 

@@ -33,9 +33,13 @@ normalise() {
 	step token Reader@Example.com --list news --campaign c1 --profile p9
 	tok=$(sed -n 's#.*/u/\([A-Za-z0-9_-]*\)>.*#\1#p' "$T/o")
 	mtok=$(sed -n 's#.*&body=\([a-z2-7]*\)>.*#\1#p' "$T/o")
+	mailto=$(sed -n 's#.*<\(mailto:[^>]*\)>.*#\1#p' "$T/o")
 	step decode "$tok"
 	step decode "$mtok" --json
 	step decode "https://unsub.example.com/u/$tok"
+	# the mailto reference, looked up in the store
+	step decode "$mailto"
+	step decode "$(echo "$mailto" | sed 's/+[a-z2-7]*@/+aaaaaaaaaaaaaaaaaaaaaaaa@/')" --json
 	c=$(echo "$tok" | cut -c50)
 	[ "$c" = A ] && r=B || r=A
 	bad="$(echo "$tok" | cut -c1-49)$r$(echo "$tok" | cut -c51-)"
