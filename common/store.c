@@ -21,6 +21,7 @@
 #define HIST_VERSION 1
 #define KEY_MAX (ADDRESS_MAX + 1 + STORE_SCOPE_MAX + 8)
 #define ERR_MAX 512
+#define READERS_KEPT 64	/* idle read transactions kept, each a reader slot */
 
 /* One change waiting for a group commit: an event, or (ref set) a mailto
  * reference to store. */
@@ -61,6 +62,7 @@ struct store {
 	long last_ns;			/* the last commit's time */
 	pthread_mutex_t rlock;		/* idle readers */
 	struct reader *idle;
+	int n_idle;
 };
 
 static __thread char errbuf[ERR_MAX];
@@ -166,8 +168,10 @@ static int reader_get(struct store *st, struct reader **out)
 	int rc;
 
 	pthread_mutex_lock(&st->rlock);
-	if ((r = st->idle) != NULL)
+	if ((r = st->idle) != NULL) {
 		st->idle = r->next;
+		st->n_idle--;
+	}
 	pthread_mutex_unlock(&st->rlock);
 	if (r != NULL) {
 		pthread_rwlock_rdlock(&st->resize);
@@ -198,14 +202,23 @@ static int reader_get(struct store *st, struct reader **out)
 	return STORE_OK;
 }
 
+/* Give a read transaction back: reset and kept, up to READERS_KEPT, so
+ * that a burst of readers does not hold reader slots other processes
+ * sharing the store may need. */
 static void reader_put(struct store *st, struct reader *r)
 {
 	mdb_txn_reset(r->txn);
 	pthread_rwlock_unlock(&st->resize);
 	pthread_mutex_lock(&st->rlock);
-	r->next = st->idle;
-	st->idle = r;
+	if (st->n_idle < READERS_KEPT) {
+		r->next = st->idle;
+		st->idle = r;
+		st->n_idle++;
+		r = NULL;
+	}
 	pthread_mutex_unlock(&st->rlock);
+	if (r != NULL)
+		reader_free(r);
 }
 
 /* Double the map, up to map_max; STORE_EFULL when it may not grow. */
