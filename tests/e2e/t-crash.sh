@@ -1,7 +1,8 @@
 #!/bin/sh
 # Crash test: mailto replies through the private Postfix and one-click
-# POSTs run at once while unsub-milter and unsub-httpd are killed with
-# SIGKILL and restarted 20 times.  The clients retry until they get 250 or
+# POSTs, four clients of each at once (so that commits are shared when the
+# kill comes), while unsub-milter and unsub-httpd are killed with SIGKILL
+# and restarted 20 times.  The clients retry until they get 250 or
 # 200, as real senders do.  Afterwards every acknowledged unsubscribe is in
 # the store and the store opens cleanly.
 . "$(dirname "$0")/../common.sh"
@@ -31,24 +32,27 @@ while [ $i -lt "$N" ]; do
 	i=$((i + 1))
 done
 assert_eq "$(wc -l <"$T/mailto")" "$N" "mailto addresses"
+CLIENTS=4
+split -n r/$CLIENTS "$T/mailto" "$T/mailto."
+split -n r/$CLIENTS "$T/urls" "$T/urls."
 
-# mail_client: reply to each mailto until Postfix says 250 (bounded).
+# mail_client FILE: reply to each mailto until Postfix says 250 (bounded).
 mail_client() {
 	while read -r to; do
 		tries=0
 		until swaks --server "127.0.0.1:$SMTP_PORT" --from x@crash.example \
 		    --to "$to" --header "Subject: unsubscribe" --body "x" \
-		    --timeout 20 >"$T/mail.out" 2>&1; do
+		    --timeout 20 >"$1.out" 2>&1; do
 			tries=$((tries + 1))
 			echo >>"$T/retries"
 			[ $tries -lt 200 ] || { echo "gave up on $to" >>"$T/gaveup"; break; }
 			sleep 0.1
 		done
 		[ $tries -lt 200 ] && echo "$to" >>"$T/acked_mail"
-	done <"$T/mailto"
+	done <"$1"
 }
 
-# http_client: POST each URL until 200 (bounded).
+# http_client FILE: POST each URL until 200 (bounded).
 http_client() {
 	while read -r tok; do
 		tries=0
@@ -60,11 +64,16 @@ http_client() {
 			sleep 0.05
 		done
 		[ $tries -lt 400 ] && echo "$tok" >>"$T/acked_http"
-	done <"$T/urls"
+	done <"$1"
 }
 
-mail_client & mc=$!
-http_client & hc=$!
+clients=
+for f in "$T"/mailto.??; do
+	mail_client "$f" & clients="$clients $!"
+done
+for f in "$T"/urls.??; do
+	http_client "$f" & clients="$clients $!"
+done
 k=0
 while [ $k -lt "$KILLS" ]; do
 	sleep 0.3
@@ -74,7 +83,7 @@ while [ $k -lt "$KILLS" ]; do
 	httpd_start
 	k=$((k + 1))
 done
-wait $mc $hc
+wait $clients
 [ ! -s "$T/gaveup" ] || fail "clients gave up: $(cat "$T/gaveup")"
 
 # Every acknowledged unsubscribe is in the store.
