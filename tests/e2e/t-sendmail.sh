@@ -1,7 +1,8 @@
 #!/bin/sh
 # End to end through a real Sendmail on loopback with unsub-milter (the
 # conf/sendmail.mc lines): the relayed bulk message carries both headers,
-# a suppressed recipient is refused with the 5.7.1 text.  Installing
+# a suppressed recipient is refused with the 5.7.1 text, and a reply to
+# the relayed message's mailto is recorded and consumed.  Installing
 # Debian's sendmail-bin would remove postfix (both provide
 # mail-transport-agent), so the test runs Sendmail from the unpacked
 # packages, in a private mount namespace whose /etc/hosts gives the host a
@@ -86,4 +87,17 @@ if send --from news@sender.example --to gone@example.com \
 fi
 grep -q "5\.7\.1 recipient has unsubscribed" "$E2E_SWAKS_OUT" ||
 	fail "no 5.7.1 text from sendmail: $(cat "$E2E_SWAKS_OUT")"
+
+# Inbound: Gmail's shape of reply (only the mailto's address survives).
+uri=$(sed -n 's/^[ \t]*<mailto:\([^>]*\)>$/\1/p' "$m")
+[ -n "$uri" ] || fail "no mailto in the message sendmail relayed"
+n=$(sink_msgs | wc -l)
+send --from reader@example.com --to "${uri%%\?*}" --header "Subject: unsubscribe" \
+    --body "x" || fail "reply through sendmail: $(cat "$E2E_SWAKS_OUT")"
+assert_match '"suppressed":true' "$(ctl status reader@example.com --json)" \
+    "reply through sendmail recorded"
+assert_match '"source":"mailto"' "$(ctl history reader@example.com --json)" \
+    "reply through sendmail: source"
+sleep 1
+assert_eq "$(sink_msgs | wc -l)" "$n" "messages relayed (the reply must be consumed)"
 echo "sendmail end to end: ok"
