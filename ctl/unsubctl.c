@@ -494,6 +494,41 @@ static int cmd_export(struct ctl *x)
 	return walk(x, NULL, 0);
 }
 
+/* Copy the string value of "key" in a one-line JSON object to out; -1
+ * if it is absent, too long or escaped (our own addresses and list ids
+ * never need escapes). */
+static int json_value(const char *line, const char *key, char *out,
+    size_t outsz)
+{
+	char pat[32];
+	const char *v;
+	size_t n;
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	if ((v = strstr(line, pat)) == NULL)
+		return -1;
+	v += strlen(pat);
+	n = strcspn(v, "\"\\");
+	if (v[n] != '"' || n >= outsz)
+		return -1;
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* Rewrite a line of `export --format jsonl` as "address,scope". */
+static int jsonl_to_csv(char *line, size_t size)
+{
+	char addr[ADDRESS_MAX + 1], scope[STORE_SCOPE_MAX + 1];
+
+	if (json_value(line, "address", addr, sizeof(addr)) < 0 ||
+	    json_value(line, "scope", scope, sizeof(scope)) < 0 ||
+	    strchr(addr, ',') != NULL || strchr(scope, ',') != NULL)
+		return -1;
+	snprintf(line, size, "%s,%s", addr, scope);
+	return 0;
+}
+
 /* Parse one import line "address[,scope[,...]]" into ev; 0 if usable. */
 static int import_line(struct ctl *x, char *line, struct store_event *ev)
 {
@@ -572,7 +607,8 @@ static int cmd_import(struct ctl *x)
 			continue;
 		if (im->n == 0)
 			im->first_line = lineno;
-		if (import_line(x, line, &im->ev[im->n]) < 0) {
+		if ((line[0] == '{' && jsonl_to_csv(line, sizeof(line)) < 0) ||
+		    import_line(x, line, &im->ev[im->n]) < 0) {
 			fprintf(stderr, "unsubctl: %s:%u: invalid line "
 			    "skipped\n", x->argv[0], lineno);
 			im->bad++;

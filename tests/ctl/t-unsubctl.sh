@@ -78,6 +78,21 @@ normalise() {
 	step
 } 2>&1 | normalise >"$T/actual"
 
+# export --format jsonl is importable: a second store gets the same
+# addresses and scopes; a line with a JSON escape is refused, not guessed.
+sed "s#^Database .*#Database $T/db2#" "$CONF" >"$T/c3.conf"
+mkdir "$T/db2"
+"$B/unsubctl" -c "$CONF" export --format jsonl >"$T/all.jsonl"
+printf '{"address":"esc\\u0061@example.com","scope":"news"}\n' >>"$T/all.jsonl"
+set +e
+"$B/unsubctl" -c "$T/c3.conf" import "$T/all.jsonl" >"$T/o" 2>"$T/e"; rc=$?
+set -e
+assert_eq "$rc" 1 "jsonl import with an escaped line: exit"
+assert_match "invalid 1$" "$(cat "$T/o")" "jsonl import: the escaped line counted"
+assert_eq "$("$B/unsubctl" -c "$T/c3.conf" export | cut -d, -f1,2 | sort)" \
+    "$("$B/unsubctl" -c "$CONF" export | cut -d, -f1,2 | sort)" \
+    "export jsonl, import, export csv: same addresses and scopes"
+
 # Exit code 3 with a one-line message: bad config, missing keys, missing store.
 printf 'Nonsense yes\n' >"$T/bad.conf"
 set +e
