@@ -2,6 +2,7 @@
  * mailto reference, suppression check at N addresses, durable unsubscribes
  * (one synced commit per record vs group commit).  Prints one line each. */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,24 @@ static void die(const char *what)
 {
 	fprintf(stderr, "micro: %s\n", what);
 	exit(1);
+}
+
+/* An unsubscribe from list "news" of the address printf'd from fmt. */
+static void unsub_event(struct store_event *ev, enum store_source source,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void unsub_event(struct store_event *ev, enum store_source source,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(ev, 0, sizeof(*ev));
+	va_start(ap, fmt);
+	vsnprintf(ev->address, sizeof(ev->address), fmt, ap);
+	va_end(ap);
+	strcpy(ev->scope, "news");
+	ev->action = STORE_UNSUBSCRIBE;
+	ev->source = source;
 }
 
 /* Seal+encode and decode+open of a token for a 40-character address. */
@@ -84,12 +103,8 @@ static void *writer(void *arg)
 	int changed;
 
 	for (int i = 0; i < w->n; i++) {
-		memset(&ev, 0, sizeof(ev));
-		snprintf(ev.address, sizeof(ev.address),
-		    "w%d-%d-%d-%d@example.com", w->single, w->threads, w->id, i);
-		strcpy(ev.scope, "news");
-		ev.action = STORE_UNSUBSCRIBE;
-		ev.source = STORE_SRC_ONECLICK;
+		unsub_event(&ev, STORE_SRC_ONECLICK, "w%d-%d-%d-%d@example.com",
+		    w->single, w->threads, w->id, i);
 		if ((w->single ? store_record_single(w->st, &ev, &changed) :
 		    store_record(w->st, &ev, &changed)) != STORE_OK)
 			die(store_strerror(-3));
@@ -124,12 +139,8 @@ static double commit_of(struct store *st, int n)
 
 	for (int i = 0; i < n; i++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;	/* xorshift */
-		memset(&ev[i], 0, sizeof(ev[i]));
-		snprintf(ev[i].address, sizeof(ev[i].address),
-		    "%016lx@example.com", x);
-		strcpy(ev[i].scope, "news");
-		ev[i].action = STORE_UNSUBSCRIBE;
-		ev[i].source = STORE_SRC_ONECLICK;
+		unsub_event(&ev[i], STORE_SRC_ONECLICK, "%016lx@example.com",
+		    x);
 	}
 	t0 = now();
 	if (store_record_batch(st, ev, (size_t)n, rc, changed) != STORE_OK)
@@ -183,12 +194,8 @@ static void load(struct store *st, long from, long to)
 	for (long i = from; i < to; ) {
 		size_t n = 0;
 		for (; n < BATCH && i < to; n++, i++) {
-			memset(&ev[n], 0, sizeof(ev[n]));
-			snprintf(ev[n].address, sizeof(ev[n].address),
+			unsub_event(&ev[n], STORE_SRC_IMPORT,
 			    "reader%09ld@example.com", i);
-			strcpy(ev[n].scope, "news");
-			ev[n].action = STORE_UNSUBSCRIBE;
-			ev[n].source = STORE_SRC_IMPORT;
 			ev[n].time = 1790000000;
 		}
 		if (store_record_batch(st, ev, n, rc, changed) != STORE_OK)
