@@ -59,7 +59,7 @@ struct store {
 	struct pending *queue;
 	int committing;
 	int queued, last_batch;
-	long last_ns;			/* the last commit's time */
+	int64_t last_ns;		/* the last commit's time */
 	pthread_mutex_t rlock;		/* idle readers */
 	struct reader *idle;
 	int n_idle;
@@ -117,20 +117,22 @@ static size_t supp_key(uint8_t *buf, const char *address, const char *scope)
 	return a + 1 + s;
 }
 
-/* Begin a transaction, following another process's map growth. */
+/* Begin a transaction, following another process's map growth (which
+ * may go on while we follow it: a few tries). */
 static int txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
 {
 	int rc;
 
 	pthread_rwlock_rdlock(&st->resize);
-	rc = mdb_txn_begin(st->env, NULL, flags, txn);
-	if (rc == MDB_MAP_RESIZED) {
+	for (int tries = 0; (rc = mdb_txn_begin(st->env, NULL, flags,
+	    txn)) == MDB_MAP_RESIZED && tries < 8; tries++) {
 		pthread_rwlock_unlock(&st->resize);
 		pthread_rwlock_wrlock(&st->resize);
-		mdb_env_set_mapsize(st->env, 0);
+		rc = mdb_env_set_mapsize(st->env, 0);
 		pthread_rwlock_unlock(&st->resize);
+		if (rc != 0)
+			return lmdb_fail("mdb_env_set_mapsize", rc);
 		pthread_rwlock_rdlock(&st->resize);
-		rc = mdb_txn_begin(st->env, NULL, flags, txn);
 	}
 	if (rc != 0) {
 		pthread_rwlock_unlock(&st->resize);
@@ -182,8 +184,8 @@ static int reader_get(struct store *st, struct reader **out)
 		}
 		/* The map grew in another process (MDB_MAP_RESIZED): a
 		 * fresh transaction follows it. */
-		pthread_rwlock_unlock(&st->resize);
 		reader_free(r);
+		pthread_rwlock_unlock(&st->resize);
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		snprintf(errbuf, sizeof(errbuf), "out of memory");
@@ -243,21 +245,21 @@ static int grow(struct store *st)
 	return STORE_OK;
 }
 
-/* Open one named database inside a write transaction. */
+/* Open the named databases inside one transaction. */
 static int open_dbs(struct store *st, int read_only)
 {
 	MDB_txn *txn;
 	unsigned flags = read_only ? 0 : MDB_CREATE;
 	int rc;
 
-	if ((rc = mdb_txn_begin(st->env, NULL, read_only ? MDB_RDONLY : 0,
-	    &txn)) != 0)
-		return lmdb_fail("mdb_txn_begin", rc);
+	if ((rc = txn_begin(st, read_only ? MDB_RDONLY : 0, &txn)) !=
+	    STORE_OK)
+		return rc;
 	if ((rc = mdb_dbi_open(txn, "supp", flags, &st->supp)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "hist", flags, &st->hist)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "refs", flags, &st->refs)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "meta", flags, &st->meta)) != 0) {
-		mdb_txn_abort(txn);
+		txn_end(st, txn, 0);
 		if (rc == MDB_NOTFOUND) {
 			snprintf(errbuf, sizeof(errbuf), "store not "
 			    "initialised yet (no write has happened)");
@@ -265,9 +267,7 @@ static int open_dbs(struct store *st, int read_only)
 		}
 		return lmdb_fail("mdb_dbi_open", rc);
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0)
-		return lmdb_fail("mdb_txn_commit", rc);
-	return STORE_OK;
+	return txn_end(st, txn, 1);
 }
 
 /* Give data.mdb and lock.mdb the owner and group of their directory. */
@@ -290,6 +290,7 @@ int store_open(const char *dir, const struct store_opts *opts,
     struct store **out)
 {
 	struct store *st = NULL;
+	pthread_rwlockattr_t ra;
 	pthread_condattr_t ca;
 	struct stat sb;
 	int rc;
@@ -313,7 +314,13 @@ int store_open(const char *dir, const struct store_opts *opts,
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return STORE_EIO;
-	pthread_rwlock_init(&st->resize, NULL);
+	/* Writers first: glibc's default lets a steady stream of readers
+	 * starve the map growth (no thread takes the read lock twice). */
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&st->resize, &ra);
+	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->cond, NULL);
 	pthread_condattr_init(&ca);
@@ -599,12 +606,12 @@ static void commit_batch(struct store *st, struct pending *batch)
 	}
 }
 
-static long mono_ns(void)
+static int64_t mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* A new leader holding fewer changes than the last batch waits, up to
@@ -614,9 +621,10 @@ static long mono_ns(void)
  * a batch).  A lone writer never waits; after a burst, one wait. */
 static void gather(struct store *st)
 {
-	long wait = st->last_ns / 2 < 1000000 ? st->last_ns / 2 : 1000000;
-	long end = mono_ns() + wait;
-	struct timespec ts = { end / 1000000000L, end % 1000000000L };
+	int64_t wait = st->last_ns / 2 < 1000000 ? st->last_ns / 2 : 1000000;
+	int64_t end = mono_ns() + wait;
+	struct timespec ts = { (time_t)(end / 1000000000),
+	    (long)(end % 1000000000) };
 
 	while (st->queued < st->last_batch &&
 	    pthread_cond_timedwait(&st->arrived, &st->lock, &ts) == 0)
@@ -640,7 +648,7 @@ static int group_commit(struct store *st, struct pending *me)
 	if (!me->done) {
 		/* Leader: take everything queued so far, commit it once. */
 		struct pending *batch;
-		long t0;
+		int64_t t0;
 		st->committing = 1;
 		gather(st);
 		batch = st->queue;
