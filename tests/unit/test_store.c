@@ -433,6 +433,81 @@ START_TEST(reads_follow_map_growth)
 }
 END_TEST
 
+/* Writer and reader threads while two other processes keep growing the
+ * map: nothing fails, nothing is lost (one retry of MDB_MAP_RESIZED was
+ * not always enough). */
+static volatile int growth_done;
+
+static void *growth_reader(void *arg)
+{
+	int s;
+
+	(void)arg;
+	while (!growth_done)
+		if (store_check(st, "t0-1@example.com", "news", &s, NULL, 0) !=
+		    STORE_OK)
+			return (void *)1;
+	return NULL;
+}
+
+START_TEST(growth_under_load_loses_nothing)
+{
+	pthread_t wt[4], rt[2];
+	pid_t pid[2];
+	void *ret;
+	char addr[96];
+	int status, n = 0;
+
+	open_store(65536, 0);
+	ck_assert_int_eq(suppressed("x@example.com", "news"), 0);
+	for (int p = 0; p < 2; p++)
+		if ((pid[p] = fork()) == 0) {
+			st = NULL;	/* not the parent's environment */
+			open_store(65536, 0);
+			for (int i = 0; i < 400; i++) {
+				snprintf(addr, sizeof(addr), "grower%d-%d-padding-"
+				    "padding-padding@example.com", p, i);
+				if (rec(STORE_UNSUBSCRIBE, addr, "*", NULL) !=
+				    STORE_OK)
+					_exit(1);
+			}
+			_exit(0);
+		}
+	growth_done = 0;
+	for (long t = 0; t < 2; t++)
+		pthread_create(&rt[t], NULL, growth_reader, NULL);
+	for (long t = 0; t < 4; t++)
+		pthread_create(&wt[t], NULL, thread_writer, (void *)t);
+	for (int t = 0; t < 4; t++) {
+		pthread_join(wt[t], &ret);
+		ck_assert_msg(ret == NULL, "a writer failed: %s",
+		    store_strerror(-3));
+	}
+	for (int p = 0; p < 2; p++) {
+		ck_assert_int_eq(waitpid(pid[p], &status, 0), pid[p]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "growing process %d failed", p);
+	}
+	growth_done = 1;
+	for (int t = 0; t < 2; t++) {
+		pthread_join(rt[t], &ret);
+		ck_assert_msg(ret == NULL, "a reader failed");
+	}
+	for (int p = 0; p < 2; p++)
+		for (int i = 0; i < 400; i++) {
+			snprintf(addr, sizeof(addr), "grower%d-%d-padding-"
+			    "padding-padding@example.com", p, i);
+			n += suppressed(addr, "news");
+		}
+	for (int t = 0; t < 4; t++)
+		for (int i = 0; i < PER_THREAD; i++) {
+			snprintf(addr, sizeof(addr), "t%d-%d@example.com", t, i);
+			n += suppressed(addr, "news");
+		}
+	ck_assert_int_eq(n, 800 + 4 * PER_THREAD);
+}
+END_TEST
+
 START_TEST(list_by_scope_and_since)
 {
 	int n = 0;
@@ -470,6 +545,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, grouped_failures_say_why);
 	tcase_add_test(tc, map_grows_then_stops_at_its_limit);
 	tcase_add_test(tc, reads_follow_map_growth);
+	tcase_add_test(tc, growth_under_load_loses_nothing);
 	tcase_add_test(tc, list_by_scope_and_since);
 	suite_add_tcase(s, tc);
 	return s;
