@@ -64,8 +64,8 @@ for round in 1 2 3; do
 	ours=$(max "$ours" "$(rate "unix:$SOCK" $((N / 3)))")
 done
 dkim=$(rate "unix:$SOCK, unix:$DKIM_SOCK")
-null_inet=$(rate "inet:127.0.0.1:$NPORT")
-ours_inet=$(rate "inet:127.0.0.1:$MPORT")
+null_inet=$(rate "inet:127.0.0.1:$NPORT" $((N / 2)))
+ours_inet=$(rate "inet:127.0.0.1:$MPORT" $((N / 2)))
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "postfix 20 sessions, 4 KiB bulk: no milter $none msgs/s;" \
     "do-nothing floor filter $null; do-nothing same-steps $same;" \
