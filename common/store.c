@@ -1,8 +1,11 @@
-/* store.c - the suppression store on LMDB: current state ("supp"), an
- * append-only history ("hist"), mailto references ("refs") and a global
- * sequence ("meta"), in one environment shared by several processes.
- * Every write is committed and synced before it returns; concurrent
- * writers in one process share commits (group commit). */
+/* store.c - the suppression store on LMDB, in one environment shared by
+ * several processes: "supp" holds each address's current suppressions
+ * ("address\0scope") and, after them, its append-only history
+ * ("address\0\xff" + sequence), so that a change dirties one leaf page,
+ * not two; "refs" the mailto references, "meta" the global sequence.
+ * "hist" holds the history written before it moved into "supp" (read,
+ * never written).  Every write is committed and synced before it
+ * returns; concurrent writers in one process share commits. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,6 +22,8 @@
 #define DEFAULT_MAP (64UL << 20)
 #define SUPP_VERSION 1
 #define HIST_VERSION 1
+#define HIST_MARK 0xff	/* after "address\0": a history record; no scope
+			 * starts with it (event_ok) */
 #define KEY_MAX (ADDRESS_MAX + 1 + STORE_SCOPE_MAX + 8)
 #define ERR_MAX 512
 #define READERS_KEPT 64	/* idle read transactions kept, each a reader slot */
@@ -423,6 +428,8 @@ int store_check(struct store *st, const char *address, const char *list,
 			break;
 		scope = (const char *)k.mv_data + plen;
 		slen = k.mv_size - plen;
+		if (slen > 0 && (uint8_t)scope[0] == HIST_MARK)
+			break;	/* the history follows the scopes */
 		if (slen == 1 && scope[0] == '*') {
 			found = STORE_SCOPE_ALL;
 			break;
@@ -460,19 +467,21 @@ static int next_seq(struct store *st, MDB_txn *txn, uint64_t *seq)
 	return mdb_put(txn, st->meta, &k, &v, 0);
 }
 
-/* Append ev to the history (its seq already set). */
+/* Append ev to the history (its seq already set), next to the address's
+ * suppressions. */
 static int put_history(struct store *st, MDB_txn *txn,
     const struct store_event *ev)
 {
-	uint8_t kbuf[ADDRESS_MAX + 1 + 8];
+	uint8_t kbuf[ADDRESS_MAX + 2 + 8];
 	uint8_t vbuf[11 + STORE_SCOPE_MAX + 1 + STORE_DETAIL_MAX + 1];
 	size_t a = strlen(ev->address), s = strlen(ev->scope);
 	size_t d = strlen(ev->detail);
 	MDB_val k, v;
 
 	memcpy(kbuf, ev->address, a + 1);
-	put_u64(kbuf + a + 1, ev->seq);
-	k.mv_size = a + 9;
+	kbuf[a + 1] = HIST_MARK;
+	put_u64(kbuf + a + 2, ev->seq);
+	k.mv_size = a + 10;
 	k.mv_data = kbuf;
 	vbuf[0] = HIST_VERSION;
 	put_u64(vbuf + 1, ev->time);
@@ -482,13 +491,14 @@ static int put_history(struct store *st, MDB_txn *txn,
 	memcpy(vbuf + 12 + s, ev->detail, d);
 	v.mv_size = 12 + s + d;
 	v.mv_data = vbuf;
-	return mdb_put(txn, st->hist, &k, &v, 0);
+	return mdb_put(txn, st->supp, &k, &v, 0);
 }
 
 /* Validate an event's fields before touching the store. */
 static int event_ok(const struct store_event *ev)
 {
 	return ev->address[0] != '\0' && ev->scope[0] != '\0' &&
+	    (uint8_t)ev->scope[0] != HIST_MARK &&
 	    strlen(ev->address) <= ADDRESS_MAX &&
 	    strlen(ev->scope) <= STORE_SCOPE_MAX &&
 	    strlen(ev->detail) <= STORE_DETAIL_MAX &&
@@ -756,6 +766,7 @@ struct visit {
 	const char *scope;
 	uint64_t since;
 	size_t alen;
+	size_t plen;		/* history key prefix: alen + 1, or + 2 */
 	store_entry_fn entry_fn;
 	store_event_fn event_fn;
 	void *arg;
@@ -770,6 +781,9 @@ static int each_supp(const MDB_val *k, const MDB_val *v, void *arg)
 	const char *nul = memchr(key, '\0', k->mv_size);
 	size_t alen = nul ? (size_t)(nul - key) : 0, slen;
 
+	if (nul != NULL && k->mv_size > alen + 1 &&
+	    (uint8_t)nul[1] == HIST_MARK)
+		return 0;	/* a history record */
 	if (nul == NULL || alen > ADDRESS_MAX ||
 	    (slen = k->mv_size - alen - 1) > STORE_SCOPE_MAX ||
 	    decode_supp(v, &e) != STORE_OK) {
@@ -805,22 +819,23 @@ int store_list(struct store *st, const char *scope, uint64_t since,
 	return walk(st, st->supp, NULL, 0, each_supp, &vi);
 }
 
-/* Decode one history record into ev. */
+/* Decode one history record, its key "address\0[mark]seq" with a prefix
+ * of plen bytes, into ev. */
 static int decode_hist(const MDB_val *k, const MDB_val *v, size_t alen,
-    struct store_event *ev)
+    size_t plen, struct store_event *ev)
 {
 	const uint8_t *p = v->mv_data;
 	const uint8_t *nul;
 	size_t slen;
 
-	if (k->mv_size != alen + 9 || v->mv_size < 12 || p[0] != HIST_VERSION)
+	if (k->mv_size != plen + 8 || v->mv_size < 12 || p[0] != HIST_VERSION)
 		return STORE_ECORRUPT;
 	nul = memchr(p + 11, '\0', v->mv_size - 11);
 	if (nul == NULL || (slen = (size_t)(nul - (p + 11))) > STORE_SCOPE_MAX ||
 	    v->mv_size - 12 - slen > STORE_DETAIL_MAX)
 		return STORE_ECORRUPT;
 	memcpy(ev->address, k->mv_data, alen + 1);
-	ev->seq = get_u64((const uint8_t *)k->mv_data + alen + 1);
+	ev->seq = get_u64((const uint8_t *)k->mv_data + plen);
 	ev->time = get_u64(p + 1);
 	ev->action = (enum store_action)p[9];
 	ev->source = (enum store_source)p[10];
@@ -836,7 +851,7 @@ static int each_hist(const MDB_val *k, const MDB_val *v, void *arg)
 	struct visit *vi = arg;
 	struct store_event ev;
 
-	if (decode_hist(k, v, vi->alen, &ev) != STORE_OK) {
+	if (decode_hist(k, v, vi->alen, vi->plen, &ev) != STORE_OK) {
 		snprintf(errbuf, sizeof(errbuf), "undecodable history record");
 		return STORE_ECORRUPT;
 	}
@@ -848,10 +863,21 @@ int store_history(struct store *st, const char *address, store_event_fn fn,
 {
 	struct visit vi = { .alen = strlen(address), .event_fn = fn,
 		.arg = arg };
+	uint8_t prefix[ADDRESS_MAX + 2];
+	int rc;
 
 	if (vi.alen == 0 || vi.alen > ADDRESS_MAX)
 		return STORE_EINVAL;
-	return walk(st, st->hist, address, vi.alen + 1, each_hist, &vi);
+	/* Older events first, from "hist"; every later sequence number is
+	 * in "supp". */
+	vi.plen = vi.alen + 1;
+	if ((rc = walk(st, st->hist, address, vi.plen, each_hist, &vi)) !=
+	    STORE_OK)
+		return rc;
+	memcpy(prefix, address, vi.alen + 1);
+	prefix[vi.alen + 1] = HIST_MARK;
+	vi.plen = vi.alen + 2;
+	return walk(st, st->supp, prefix, vi.plen, each_hist, &vi);
 }
 
 int store_ref_put(struct store *st, const uint8_t ref[TOKEN_REF_LEN],

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "store.h"
 #include "unit.h"
 
@@ -183,6 +185,9 @@ START_TEST(bad_fields_and_refs)
 	open_store(0, 0);
 	ck_assert_int_eq(rec(STORE_UNSUBSCRIBE, "", "news", NULL), STORE_EINVAL);
 	ck_assert_int_eq(rec(STORE_UNSUBSCRIBE, "a@b.c", "", NULL), STORE_EINVAL);
+	/* a scope may not look like the history mark beside it */
+	ck_assert_int_eq(rec(STORE_UNSUBSCRIBE, "a@b.c", "\xffnews", NULL),
+	    STORE_EINVAL);
 	memset(longaddr, 'a', sizeof(longaddr) - 1);
 	longaddr[sizeof(longaddr) - 1] = '\0';
 	ck_assert_int_eq(store_check(st, longaddr, "x", &(int){ 0 }, NULL, 0),
@@ -508,6 +513,57 @@ START_TEST(growth_under_load_loses_nothing)
 }
 END_TEST
 
+/* History written before it moved next to the suppressions, in "hist",
+ * is still read, before what came after; scopes and lists skip the
+ * history records now beside them. */
+START_TEST(history_reads_the_older_database_first)
+{
+	static const uint8_t key[] = "old@example.com\0\0\0\0\0\0\0\0\1";
+	static const uint8_t val[] = "\1\0\0\0\0\x6a\xb1\x3b\x80\1\5news\0by=import";
+	uint8_t one[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi hist, meta;
+	MDB_val k = { sizeof(key) - 1, (void *)key }, v = { sizeof(val) - 1,
+		(void *)val }, sk = { 3, "seq" }, sv = { 8, one };
+	struct hist h = { .n = 0 };
+	int n = 0;
+
+	open_store(0, 0);
+	store_close(st);
+	st = NULL;
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 4);
+	ck_assert_int_eq(mdb_env_open(env, dir, 0, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "hist", 0, &hist), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	ck_assert_int_eq(mdb_put(txn, hist, &k, &v, 0), 0);
+	ck_assert_int_eq(mdb_put(txn, meta, &sk, &sv, 0), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	open_store(0, 0);
+	ck_assert_int_eq(rec(STORE_UNSUBSCRIBE, "old@example.com", "news",
+	    NULL), STORE_OK);
+	ck_assert_int_eq(store_history(st, "old@example.com", hist_cb, &h),
+	    STORE_OK);
+	ck_assert_msg(h.n == 2, "got %d events, want 2", h.n);
+	ck_assert_uint_eq(h.ev[0].seq, 1);
+	ck_assert_int_eq(h.ev[0].source, STORE_SRC_IMPORT);
+	ck_assert_str_eq(h.ev[0].detail, "by=import");
+	ck_assert_uint_eq(h.ev[0].time, 1790000000);
+	ck_assert_uint_eq(h.ev[1].seq, 2);
+	ck_assert_int_eq(h.ev[1].source, STORE_SRC_MANUAL);
+	ck_assert_int_eq(store_status(st, "old@example.com", count_cb, &n),
+	    STORE_OK);
+	ck_assert_msg(n == 1, "got %d suppressions, want 1", n);
+	n = 0;
+	ck_assert_int_eq(store_list(st, NULL, 0, count_cb, &n), STORE_OK);
+	ck_assert_msg(n == 1, "got %d listed, want 1", n);
+}
+END_TEST
+
 START_TEST(list_by_scope_and_since)
 {
 	int n = 0;
@@ -546,6 +602,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, map_grows_then_stops_at_its_limit);
 	tcase_add_test(tc, reads_follow_map_growth);
 	tcase_add_test(tc, growth_under_load_loses_nothing);
+	tcase_add_test(tc, history_reads_the_older_database_first);
 	tcase_add_test(tc, list_by_scope_and_since);
 	suite_add_tcase(s, tc);
 	return s;
