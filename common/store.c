@@ -616,6 +616,7 @@ static void commit_batch(struct store *st, struct pending *batch)
 	}
 }
 
+/* The monotonic clock in nanoseconds. */
 static int64_t mono_ns(void)
 {
 	struct timespec ts;
