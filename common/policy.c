@@ -117,9 +117,8 @@ static void del_header(struct policy_edits *e, const char *name, int count)
 	}
 }
 
-/* A list, profile or campaign id: 1..64 visible ASCII characters, and not
- * "*", which names every list in the store. */
-static int id_ok(const char *s, int required)
+/* "*" names every list in the store, so it is no list's id. */
+int policy_id_ok(const char *s, int required)
 {
 	size_t len = strlen(s);
 
@@ -199,8 +198,8 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 	del_header(e, cfg->list_header, m->n_list);
 	del_header(e, cfg->profile_header, m->n_profile);
 	del_header(e, cfg->campaign_header, m->n_campaign);
-	if (!id_ok(m->list, 1) || !id_ok(m->profile, 0) ||
-	    !id_ok(m->campaign, 0)) {
+	if (!policy_id_ok(m->list, 1) || !policy_id_ok(m->profile, 0) ||
+	    !policy_id_ok(m->campaign, 0)) {
 		snprintf(e->log, sizeof(e->log), "outbound: %s, profile or "
 		    "campaign id empty, \"*\", over %d characters or not "
 		    "visible ASCII; no headers added", cfg->list_header,

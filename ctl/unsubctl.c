@@ -15,6 +15,7 @@
 #include "keyring.h"
 #include "mailparse.h"
 #include "mint.h"
+#include "policy.h"
 #include "store.h"
 #include "timefmt.h"
 #include "token.h"
@@ -145,11 +146,12 @@ static int claims_from_opts(struct ctl *x, const char *addr,
 	if (strcmp(x->list, STORE_SCOPE_ALL) == 0)
 		return fail(EX_USAGE, "--list * is not a list; use --all for a "
 		    "token that unsubscribes from every list");
-	if (strlen(x->list) > TOKEN_FIELD_MAX ||
-	    (x->profile && strlen(x->profile) > TOKEN_FIELD_MAX) ||
-	    (x->campaign && strlen(x->campaign) > TOKEN_FIELD_MAX))
-		return fail(EX_USAGE, "list, profile and campaign ids are at "
-		    "most %d characters", TOKEN_FIELD_MAX);
+	/* the ids the milter would accept from the message's headers */
+	if (!policy_id_ok(x->list, 1) ||
+	    (x->profile && !policy_id_ok(x->profile, 0)) ||
+	    (x->campaign && !policy_id_ok(x->campaign, 0)))
+		return fail(EX_USAGE, "list, profile and campaign ids are 1 to "
+		    "%d visible ASCII characters", TOKEN_FIELD_MAX);
 	strcpy(c->address, addr);
 	strcpy(c->list, x->list);
 	strcpy(c->profile, x->profile ? x->profile : "");

@@ -34,6 +34,7 @@ normalise() {
 	tok=$(sed -n 's#.*/u/\([A-Za-z0-9_-]*\)>.*#\1#p' "$T/o")
 	mtok=$(sed -n 's#.*&body=\([a-z2-7]*\)>.*#\1#p' "$T/o")
 	mailto=$(sed -n 's#.*<\(mailto:[^>]*\)>.*#\1#p' "$T/o")
+	step token reader@example.com --list "news letter"
 	step decode "$tok"
 	step decode "$mtok" --json
 	step decode "https://unsub.example.com/u/$tok"
