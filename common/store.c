@@ -110,6 +110,13 @@ static uint64_t get_u64(const uint8_t *p)
 	return v;
 }
 
+/* Does the key part after "address\0" (len bytes) name a history record,
+ * not a scope? */
+static int is_hist(const char *after, size_t len)
+{
+	return len > 0 && (uint8_t)after[0] == HIST_MARK;
+}
+
 /* Key "address\0scope" into buf; returns its length or 0 if too long. */
 static size_t supp_key(uint8_t *buf, const char *address, const char *scope)
 {
@@ -428,7 +435,7 @@ int store_check(struct store *st, const char *address, const char *list,
 			break;
 		scope = (const char *)k.mv_data + plen;
 		slen = k.mv_size - plen;
-		if (slen > 0 && (uint8_t)scope[0] == HIST_MARK)
+		if (is_hist(scope, slen))
 			break;	/* the history follows the scopes */
 		if (slen == 1 && scope[0] == '*') {
 			found = STORE_SCOPE_ALL;
@@ -498,7 +505,7 @@ static int put_history(struct store *st, MDB_txn *txn,
 static int event_ok(const struct store_event *ev)
 {
 	return ev->address[0] != '\0' && ev->scope[0] != '\0' &&
-	    (uint8_t)ev->scope[0] != HIST_MARK &&
+	    !is_hist(ev->scope, strlen(ev->scope)) &&
 	    strlen(ev->address) <= ADDRESS_MAX &&
 	    strlen(ev->scope) <= STORE_SCOPE_MAX &&
 	    strlen(ev->detail) <= STORE_DETAIL_MAX &&
@@ -632,11 +639,15 @@ static int64_t mono_ns(void)
  * a batch).  A lone writer never waits; after a burst, one wait. */
 static void gather(struct store *st)
 {
-	int64_t wait = st->last_ns / 2 < 1000000 ? st->last_ns / 2 : 1000000;
-	int64_t end = mono_ns() + wait;
-	struct timespec ts = { (time_t)(end / 1000000000),
-	    (long)(end % 1000000000) };
+	int64_t end;
+	struct timespec ts;
 
+	if (st->queued >= st->last_batch)
+		return;	/* no clock read for a lone writer */
+	end = mono_ns() + (st->last_ns / 2 < 1000000 ? st->last_ns / 2 :
+	    1000000);
+	ts.tv_sec = (time_t)(end / 1000000000);
+	ts.tv_nsec = (long)(end % 1000000000);
 	while (st->queued < st->last_batch &&
 	    pthread_cond_timedwait(&st->arrived, &st->lock, &ts) == 0)
 		;
@@ -782,8 +793,7 @@ static int each_supp(const MDB_val *k, const MDB_val *v, void *arg)
 	const char *nul = memchr(key, '\0', k->mv_size);
 	size_t alen = nul ? (size_t)(nul - key) : 0, slen;
 
-	if (nul != NULL && k->mv_size > alen + 1 &&
-	    (uint8_t)nul[1] == HIST_MARK)
+	if (nul != NULL && is_hist(nul + 1, k->mv_size - alen - 1))
 		return 0;	/* a history record */
 	if (nul == NULL || alen > ADDRESS_MAX ||
 	    (slen = k->mv_size - alen - 1) > STORE_SCOPE_MAX ||
