@@ -1,6 +1,7 @@
 -- post.lua - wrk script: RFC 8058 one-click POSTs to the URL paths listed
 -- in the file given after "--" (one per line, taken in turn from a random
 -- start in each thread), and the p99 latency on one line at the end.
+-- "-- FILE GET" asks for the landing pages of the same URLs instead.
 wrk.method = "POST"
 wrk.body = "List-Unsubscribe=One-Click"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -12,6 +13,10 @@ init = function(args)
 		paths[#paths + 1] = line
 	end
 	i = math.random(#paths)
+	if args[2] == "GET" then
+		wrk.method, wrk.body = "GET", nil
+		wrk.headers["Content-Type"] = nil
+	end
 end
 
 request = function()

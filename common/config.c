@@ -112,7 +112,7 @@ static const struct opt opts[] = {
 	  "it behind a proxy, where every request comes from one address)" },
 	{ "HTTPTimeout", T_SIZE, F(http_timeout), 0, "10", 1, 3600, NULL,
 	  "seconds an idle HTTP connection is kept" },
-	{ "HTTPThreads", T_SIZE, F(http_threads), 0, "64", 1, 256, NULL,
+	{ "HTTPThreads", T_SIZE, F(http_threads), 0, "4", 1, 256, NULL,
 	  "HTTP worker threads; concurrent unsubscribes share durable "
 	  "commits" },
 	{ "HTTPMaxBody", T_SIZE, F(http_max_body), 0, "8192", 256, 1048576,

@@ -41,8 +41,28 @@ struct httpd {
 	struct keyring *kr;	/* replaced on SIGHUP/SIGUSR1 under kr_lock */
 	pthread_rwlock_t kr_lock;
 	struct store *st;
+	struct committer *cm;	/* records the POSTs' unsubscribes */
 	const char *prefix;	/* path part of UnsubscribeURL, e.g. "/u/" */
 };
+
+/* An unsubscribe waiting for its commit, its connection suspended. */
+struct post {
+	struct store_event ev;
+	struct MHD_Connection *conn;
+	int done;		/* recorded or failed: rc, changed, err set */
+	int rc;			/* STORE_OK or the store's error */
+	int changed;		/* 0: a repeat */
+	char err[256];		/* store_strerror(rc) */
+	struct post *next;
+};
+
+/* Start the writer thread; NULL when it cannot be started. */
+struct committer *committer_start(struct store *st);
+/* Suspend p->conn and queue p; the connection is resumed once p->done.
+ * Call from the access handler.  -1 when stopping: record it yourself. */
+int committer_submit(struct committer *cm, struct post *p);
+/* Record what is queued, resume those connections, end the thread. */
+void committer_stop(struct committer *cm);
 
 MHD_AccessHandlerCallback routes_handler(void);
 void routes_completed(void *cls, struct MHD_Connection *c, void **con_cls,

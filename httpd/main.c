@@ -130,7 +130,7 @@ static struct MHD_Daemon *start(struct httpd *h, int fd, const char *cert,
     const char *key)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG;
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 
 	if (cert != NULL)
 		flags |= MHD_USE_TLS;
@@ -218,6 +218,8 @@ int main(int argc, char **argv)
 		log_fatal("%s", err);
 	if (daemon_settle(&a, &h.cfg, &h.st, err, sizeof(err)) < 0)
 		log_fatal("%s", err);
+	if ((h.cm = committer_start(h.st)) == NULL)
+		log_fatal("cannot start the writer thread");
 	if ((d = start(&h, fd, cert, key)) == NULL)
 		log_fatal("cannot start the HTTP server on %s",
 		    h.cfg.http_listen);
@@ -232,6 +234,8 @@ int main(int argc, char **argv)
 		reload_keys(&h);
 	}
 	log_info("stopping on signal %d", sig);
+	/* no connection may stay suspended when the daemon stops */
+	committer_stop(h.cm);
 	MHD_stop_daemon(d);
 	store_close(h.st);
 	keyring_free(h.kr);

@@ -35,6 +35,8 @@ struct req {
 	char from[8];		/* "page": the landing page's form */
 	char scope[8];		/* "all": its "all lists" button */
 	char reason[STORE_DETAIL_MAX / 2];
+	char list[TOKEN_FIELD_MAX + 1];	/* the token's, for the page */
+	struct post post;	/* the unsubscribe, once submitted */
 };
 
 /* Put a piece of a field's value at `off`; too long a value is cut (each
@@ -176,14 +178,38 @@ static enum MHD_Result landing(struct httpd *h, struct MHD_Connection *c,
 	return page(c, MHD_HTTP_OK, O_PAGE, PAGE_LANDING, &v);
 }
 
-/* POST: record the unsubscribe durably, then 200. */
-static enum MHD_Result unsubscribe(struct httpd *h, struct MHD_Connection *c,
-    const char *url, const struct token_claims *tc, const struct req *r)
+/* Answer a POST once its unsubscribe is recorded, or failed: 200 or 503. */
+static enum MHD_Result recorded(struct MHD_Connection *c, const struct req *r)
 {
-	struct store_event ev;
-	struct page_vars v = { .list = tc->list };
+	const struct post *p = &r->post;
+	struct page_vars v = { .list = r->list };
 	char ip[64];
-	int rc, changed;
+
+	client_ip(c, ip, sizeof(ip));
+	if (p->rc != STORE_OK) {
+		log_warn("unsubscribe address=%s client=%s: store error: %s; "
+		    "503", p->ev.address, ip, p->err);
+		return error_page(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    O_STORE_ERROR, "try again later", NULL);
+	}
+	atomic_fetch_add(&by_source[p->ev.source], 1);
+	log_info("unsubscribe recorded address=%s scope=%s source=%s "
+	    "client=%s%s", p->ev.address, p->ev.scope,
+	    store_source_name(p->ev.source), ip, p->changed ? "" : " (repeat)");
+	if (strcmp(p->ev.scope, STORE_SCOPE_ALL) == 0)
+		v.all = "";
+	else
+		v.one = "";
+	return page(c, MHD_HTTP_OK, O_UNSUBSCRIBED, PAGE_DONE, &v);
+}
+
+/* POST: hand the unsubscribe to the committer; the request is answered
+ * by recorded() once it is durable. */
+static enum MHD_Result unsubscribe(struct httpd *h, struct MHD_Connection *c,
+    const char *url, const struct token_claims *tc, struct req *r)
+{
+	struct post *p = &r->post;
+	struct store_event *ev = &p->ev;
 	int one_click = !r->bad_form && strcmp(r->one_click, "One-Click") == 0;
 	int from_page = !r->bad_form && strcmp(r->from, "page") == 0;
 
@@ -193,32 +219,26 @@ static enum MHD_Result unsubscribe(struct httpd *h, struct MHD_Connection *c,
 	if (!one_click && !from_page)
 		return error_page(c, MHD_HTTP_BAD_REQUEST, O_BAD_REQUEST,
 		    "not a one-click unsubscribe request", url);
-	memset(&ev, 0, sizeof(ev));
-	ev.action = STORE_UNSUBSCRIBE;
-	ev.source = one_click ? STORE_SRC_ONECLICK : STORE_SRC_LANDING;
-	strcpy(ev.address, tc->address);
-	strcpy(ev.scope, tc->scope_all || (!one_click &&
+	memset(ev, 0, sizeof(*ev));
+	ev->action = STORE_UNSUBSCRIBE;
+	ev->source = one_click ? STORE_SRC_ONECLICK : STORE_SRC_LANDING;
+	strcpy(ev->address, tc->address);
+	strcpy(ev->scope, tc->scope_all || (!one_click &&
 	    strcmp(r->scope, "all") == 0) ? STORE_SCOPE_ALL : tc->list);
-	store_detail_add(ev.detail, "campaign", tc->campaign);
-	store_detail_add(ev.detail, "profile", tc->profile);
+	store_detail_add(ev->detail, "campaign", tc->campaign);
+	store_detail_add(ev->detail, "profile", tc->profile);
 	if (!one_click)
-		store_detail_add(ev.detail, "reason", r->reason);
-	client_ip(c, ip, sizeof(ip));
-	if ((rc = store_record(h->st, &ev, &changed)) != STORE_OK) {
-		log_warn("unsubscribe address=%s client=%s: store error: %s; "
-		    "503", ev.address, ip, store_strerror(rc));
-		return error_page(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-		    O_STORE_ERROR, "try again later", NULL);
-	}
-	atomic_fetch_add(&by_source[ev.source], 1);
-	log_info("unsubscribe recorded address=%s scope=%s source=%s "
-	    "client=%s%s", ev.address, ev.scope, store_source_name(ev.source),
-	    ip, changed ? "" : " (repeat)");
-	if (strcmp(ev.scope, STORE_SCOPE_ALL) == 0)
-		v.all = "";
-	else
-		v.one = "";
-	return page(c, MHD_HTTP_OK, O_UNSUBSCRIBED, PAGE_DONE, &v);
+		store_detail_add(ev->detail, "reason", r->reason);
+	snprintf(r->list, sizeof(r->list), "%s", tc->list);
+	p->conn = c;
+	if (committer_submit(h->cm, p) == 0)
+		return MHD_YES;
+	/* the committer has stopped (shutting down): record it here */
+	p->rc = store_record(h->st, ev, &p->changed);
+	if (p->rc != STORE_OK)
+		snprintf(p->err, sizeof(p->err), "%s", store_strerror(p->rc));
+	p->done = 1;
+	return recorded(c, r);
 }
 
 /* /metrics in Prometheus text format. */
@@ -265,7 +285,7 @@ static enum MHD_Result health(struct httpd *h, struct MHD_Connection *c)
 
 /* Route a complete request. */
 static enum MHD_Result respond(struct httpd *h, struct MHD_Connection *c,
-    const char *url, const char *method, const struct req *r)
+    const char *url, const char *method, struct req *r)
 {
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	int post = strcmp(method, "POST") == 0;
@@ -345,6 +365,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	}
 	if (r->answered)
 		return MHD_YES;
+	if (r->post.done)	/* resumed by the committer */
+		return recorded(c, r);
 	return respond(h, c, url, method, r);
 }
 

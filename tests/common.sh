@@ -58,6 +58,29 @@ milter_start() {
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# store_fill USER DOMAIN LIST: fill a store held at DatabaseMapMax until
+# no record for USER@DOMAIN fits.  An import fills the map; then the last
+# free pages around that key are taken (a change that needs no new page
+# can still be written into a full map), stopping after 5 failures in a
+# row.  The neighbours are USER@DOMAIN-less-its-last-character-and-N.net
+# (before the key) and USER@DOMAINN.net (after it).
+store_fill() {
+	seq 1 20000 | sed "s/.*/filler&@example.com,$3/" >"$T/fill.csv"
+	set +e; ctl import "$T/fill.csv" >"$T/fill.out" 2>&1; rc=$?; set -e
+	assert_eq "$rc" 3 "import into a store at DatabaseMapMax"
+	assert_match "map full" "$(cat "$T/fill.out")" "import error names the cause"
+	i=0 fails=0
+	while [ $fails -lt 5 ]; do
+		[ $((i % 2)) = 0 ] && a="$1@${2%?}$i.net" || a="$1@$2$i.net"
+		if ctl add "$a" --list "$3" >/dev/null 2>&1; then
+			fails=0
+		else
+			fails=$((fails + 1))
+		fi
+		i=$((i + 1)); [ $i -lt 5000 ] || fail "the store never filled up"
+	done
+}
+
 # refused_copy PIDFILE PID PATTERN CMD...: a second copy of a running
 # daemon exits non-zero with a line matching PATTERN and leaves the
 # running one's pidfile alone.

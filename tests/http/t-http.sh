@@ -134,6 +134,32 @@ kill -HUP "$HTTPD_PID"
 wait_log "$T/httpd.log" "reloaded $T/keys (2 keys)"
 assert_eq "$(code POST "$BASE/u/$t" -d 'List-Unsubscribe=One-Click')" 200 "new key after SIGHUP"
 
+# Concurrent POSTs share commits, each answered for its own address: 32
+# clients at once, three requests each on one keep-alive connection.
+for n in $(seq 1 96); do url_token "many$n@example.com" --list news; done >"$T/many"
+python3 - "$PORT" "$T/many" <<'EOP'
+import http.client, sys, threading
+port, toks = int(sys.argv[1]), open(sys.argv[2]).read().split()
+bad = []
+def client(k):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    for t in toks[3 * k:3 * k + 3]:
+        c.request("POST", "/u/" + t, "List-Unsubscribe=One-Click",
+                  {"Content-Type": "application/x-www-form-urlencoded"})
+        r = c.getresponse()
+        if r.status != 200 or b"unsubscribed" not in r.read().lower():
+            bad.append((t[:8], r.status))
+th = [threading.Thread(target=client, args=(k,)) for k in range(32)]
+for t in th: t.start()
+for t in th: t.join()
+if bad:
+    sys.exit("concurrent POSTs not answered 200: %r" % bad)
+EOP
+for n in $(seq 1 96); do
+	suppressed "many$n@example.com" || fail "many$n answered 200 but not recorded"
+done
+assert_eq "$(grep -c 'unsubscribe recorded address=many[0-9]*@example.com scope=news source=one-click client=127.0.0.1$' "$T/httpd.log")" 96 "one log line each"
+
 # A second copy cannot listen, says so, and leaves the pidfile alone.
 refused_copy "$T/run/httpd.pid" "$HTTPD_PID" "cannot listen on 127.0.0.1:$PORT" \
     "$B/unsub-httpd" -f -c "$CONF"

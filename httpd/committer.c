@@ -1,0 +1,119 @@
+/* committer.c - unsub-httpd's writer thread.  A POST does not hold a
+ * worker thread while its unsubscribe is synced to disk: the handler
+ * suspends the connection and queues the change here; this thread records
+ * everything queued in one synced commit and resumes each connection to
+ * answer.  The workers go on serving while a commit runs, and the next
+ * commit carries every change that arrived during it. */
+#include <stdlib.h>
+#include <stdio.h>
+
+#include "httpd.h"
+
+#define BATCH_MAX 256	/* changes in one commit at most */
+
+struct committer {
+	struct store *st;
+	pthread_mutex_t lock;
+	pthread_cond_t work;
+	struct post *head, **tail;
+	int stopping;
+	pthread_t thread;
+	struct post *batch[BATCH_MAX];
+	struct store_event ev[BATCH_MAX];
+	int rc[BATCH_MAX], changed[BATCH_MAX];
+};
+
+/* Take up to BATCH_MAX queued posts, waiting for one; 0 once stopping
+ * and drained. */
+static size_t take(struct committer *cm)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&cm->lock);
+	while (cm->head == NULL && !cm->stopping)
+		pthread_cond_wait(&cm->work, &cm->lock);
+	for (; cm->head != NULL && n < BATCH_MAX; cm->head = cm->head->next)
+		cm->batch[n++] = cm->head;
+	if (cm->head == NULL)
+		cm->tail = &cm->head;
+	pthread_mutex_unlock(&cm->lock);
+	return n;
+}
+
+/* Record each batch in one synced transaction, then let its requests
+ * answer.  A post is the connection's again once resumed: not touched
+ * after. */
+static void *run(void *arg)
+{
+	struct committer *cm = arg;
+	size_t n;
+
+	while ((n = take(cm)) > 0) {
+		for (size_t i = 0; i < n; i++)
+			cm->ev[i] = cm->batch[i]->ev;
+		int rc = store_record_batch(cm->st, cm->ev, n, cm->rc,
+		    cm->changed);
+		for (size_t i = 0; i < n; i++) {
+			struct post *p = cm->batch[i];
+			p->rc = rc != STORE_OK ? rc : cm->rc[i];
+			p->changed = cm->changed[i];
+			if (p->rc != STORE_OK)
+				snprintf(p->err, sizeof(p->err), "%s",
+				    store_strerror(p->rc));
+			p->done = 1;
+			MHD_resume_connection(p->conn);
+		}
+	}
+	return NULL;
+}
+
+struct committer *committer_start(struct store *st)
+{
+	struct committer *cm = calloc(1, sizeof(*cm));
+
+	if (cm == NULL)
+		return NULL;
+	cm->st = st;
+	cm->tail = &cm->head;
+	pthread_mutex_init(&cm->lock, NULL);
+	pthread_cond_init(&cm->work, NULL);
+	if (pthread_create(&cm->thread, NULL, run, cm) != 0) {
+		pthread_cond_destroy(&cm->work);
+		pthread_mutex_destroy(&cm->lock);
+		free(cm);
+		return NULL;
+	}
+	return cm;
+}
+
+int committer_submit(struct committer *cm, struct post *p)
+{
+	pthread_mutex_lock(&cm->lock);
+	if (cm->stopping) {
+		pthread_mutex_unlock(&cm->lock);
+		return -1;
+	}
+	/* suspended before it is queued, so never resumed before */
+	MHD_suspend_connection(p->conn);
+	p->done = 0;
+	p->next = NULL;
+	*cm->tail = p;
+	cm->tail = &p->next;
+	pthread_cond_signal(&cm->work);
+	pthread_mutex_unlock(&cm->lock);
+	return 0;
+}
+
+void committer_stop(struct committer *cm)
+{
+	if (cm == NULL)
+		return;
+	pthread_mutex_lock(&cm->lock);
+	cm->stopping = 1;
+	pthread_cond_signal(&cm->work);
+	pthread_mutex_unlock(&cm->lock);
+	pthread_join(cm->thread, NULL);
+	pthread_cond_destroy(&cm->work);
+	pthread_mutex_destroy(&cm->lock);
+	free(cm);
+}
