@@ -22,7 +22,7 @@ normalise() {
 	    -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z/TIME/g' \
 	    -e 's/\b[0-9a-f]{8}\b/KEYID/g' \
 	    -e 's#/u/[A-Za-z0-9_-]+#/u/TOKEN#g' \
-	    -e 's/\+[a-z2-7]{24}@/+REF@/g' \
+	    -e 's/(\+|%2B)[a-z2-7]{24}@/\1REF@/g' \
 	    -e 's/%20[a-z2-7]+&body=[a-z2-7]+/%20MTOKEN\&body=MTOKEN/g' \
 	    -e 's/"seq":[0-9]+/"seq":N/g' \
 	    -e 's/^(\$ unsubctl decode )[A-Za-z0-9_-]{40,}/\1TOKEN/'
@@ -40,6 +40,7 @@ normalise() {
 	step decode "https://unsub.example.com/u/$tok"
 	# the mailto reference, looked up in the store
 	step decode "$mailto"
+	step decode "$(echo "$mailto" | sed 's/+/%2B/')"	# RFC 6068 escape
 	step decode "$(echo "$mailto" | sed 's/+[a-z2-7]*@/+aaaaaaaaaaaaaaaaaaaaaaaa@/')" --json
 	c=$(echo "$tok" | cut -c50)
 	[ "$c" = A ] && r=B || r=A
