@@ -113,8 +113,8 @@ static const struct opt opts[] = {
 	{ "HTTPTimeout", T_SIZE, F(http_timeout), 0, "10", 1, 3600, NULL,
 	  "seconds an idle HTTP connection is kept" },
 	{ "HTTPThreads", T_SIZE, F(http_threads), 0, "4", 1, 256, NULL,
-	  "HTTP worker threads; concurrent unsubscribes share durable "
-	  "commits" },
+	  "HTTP worker threads (one more thread commits the "
+	  "unsubscribes)" },
 	{ "HTTPMaxBody", T_SIZE, F(http_max_body), 0, "8192", 256, 1048576,
 	  NULL, "largest accepted request body in bytes" },
 };

@@ -709,8 +709,10 @@ int store_record_batch(struct store *st, struct store_event *ev, size_t n,
 	struct pending *p = calloc(n ? n : 1, sizeof(*p));
 	int rc = STORE_OK;
 
-	if (p == NULL)
+	if (p == NULL) {
+		snprintf(errbuf, sizeof(errbuf), "out of memory");
 		return STORE_EIO;
+	}
 	for (size_t i = 0; i < n; i++) {
 		p[i].ev = &ev[i];
 		p[i].orig = ev[i];

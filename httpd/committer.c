@@ -1,11 +1,11 @@
 /* committer.c - unsub-httpd's writer thread.  A POST does not hold a
  * worker thread while its unsubscribe is synced to disk: the handler
  * suspends the connection and queues the change here; this thread records
- * everything queued in one synced commit and resumes each connection to
- * answer.  The workers go on serving while a commit runs, and the next
- * commit carries every change that arrived during it. */
-#include <stdlib.h>
+ * everything queued in one synced commit, logs each, and resumes each
+ * connection to answer.  The workers go on serving while a commit runs,
+ * and the next commit carries every change that arrived during it. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "httpd.h"
 
@@ -13,6 +13,7 @@
 
 struct committer {
 	struct store *st;
+	void (*recorded)(const struct post *);
 	pthread_mutex_t lock;
 	pthread_cond_t work;
 	struct post *head, **tail;
@@ -61,19 +62,22 @@ static void *run(void *arg)
 				snprintf(p->err, sizeof(p->err), "%s",
 				    store_strerror(p->rc));
 			p->done = 1;
+			cm->recorded(p);
 			MHD_resume_connection(p->conn);
 		}
 	}
 	return NULL;
 }
 
-struct committer *committer_start(struct store *st)
+struct committer *committer_start(struct store *st,
+    void (*recorded)(const struct post *))
 {
 	struct committer *cm = calloc(1, sizeof(*cm));
 
 	if (cm == NULL)
 		return NULL;
 	cm->st = st;
+	cm->recorded = recorded;
 	cm->tail = &cm->head;
 	pthread_mutex_init(&cm->lock, NULL);
 	pthread_cond_init(&cm->work, NULL);
@@ -106,13 +110,22 @@ int committer_submit(struct committer *cm, struct post *p)
 
 void committer_stop(struct committer *cm)
 {
-	if (cm == NULL)
-		return;
 	pthread_mutex_lock(&cm->lock);
+	if (cm->stopping) {
+		pthread_mutex_unlock(&cm->lock);
+		return;
+	}
 	cm->stopping = 1;
 	pthread_cond_signal(&cm->work);
 	pthread_mutex_unlock(&cm->lock);
 	pthread_join(cm->thread, NULL);
+}
+
+void committer_free(struct committer *cm)
+{
+	if (cm == NULL)
+		return;
+	committer_stop(cm);
 	pthread_cond_destroy(&cm->work);
 	pthread_mutex_destroy(&cm->lock);
 	free(cm);

@@ -49,6 +49,8 @@ struct httpd {
 struct post {
 	struct store_event ev;
 	struct MHD_Connection *conn;
+	char ip[64];		/* the client's address, for the log */
+	int open;		/* counted in routes_posts_open() */
 	int done;		/* recorded or failed: rc, changed, err set */
 	int rc;			/* STORE_OK or the store's error */
 	int changed;		/* 0: a repeat */
@@ -56,15 +58,24 @@ struct post {
 	struct post *next;
 };
 
-/* Start the writer thread; NULL when it cannot be started. */
-struct committer *committer_start(struct store *st);
+/* Start the writer thread, which calls `recorded` (to log) for each post
+ * once its commit is done or failed; NULL when it cannot be started. */
+struct committer *committer_start(struct store *st,
+    void (*recorded)(const struct post *));
 /* Suspend p->conn and queue p; the connection is resumed once p->done.
- * Call from the access handler.  -1 when stopping: record it yourself. */
+ * Call from the access handler.  -1 once stopped: record it yourself. */
 int committer_submit(struct committer *cm, struct post *p);
-/* Record what is queued, resume those connections, end the thread. */
+/* Record what is queued, resume those connections, end the thread;
+ * committer_submit returns -1 from now on. */
 void committer_stop(struct committer *cm);
+/* Stop, then free. */
+void committer_free(struct committer *cm);
 
 MHD_AccessHandlerCallback routes_handler(void);
+/* Log an unsubscribe's outcome and count it. */
+void routes_recorded(const struct post *p);
+/* POSTs being recorded or answered: their requests have not ended. */
+int routes_posts_open(void);
 void routes_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe);
 

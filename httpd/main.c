@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -179,6 +180,7 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *d;
 	char *cert = NULL, *key = NULL, err[1024];
 	int rc, sig, fd;
+	MHD_socket lfd;
 	sigset_t set;
 
 	if (daemon_args(argc, argv, DEFAULT_CONFIG, &a) < 0)
@@ -218,7 +220,7 @@ int main(int argc, char **argv)
 		log_fatal("%s", err);
 	if (daemon_settle(&a, &h.cfg, &h.st, err, sizeof(err)) < 0)
 		log_fatal("%s", err);
-	if ((h.cm = committer_start(h.st)) == NULL)
+	if ((h.cm = committer_start(h.st, routes_recorded)) == NULL)
 		log_fatal("cannot start the writer thread");
 	if ((d = start(&h, fd, cert, key)) == NULL)
 		log_fatal("cannot start the HTTP server on %s",
@@ -234,9 +236,17 @@ int main(int argc, char **argv)
 		reload_keys(&h);
 	}
 	log_info("stopping on signal %d", sig);
-	/* no connection may stay suspended when the daemon stops */
+	/* Take no new connections; record what is queued (no connection
+	 * may stay suspended when the daemon stops; later POSTs record
+	 * their own) and give the POSTs up to 2 s to be answered. */
+	lfd = MHD_quiesce_daemon(d);
 	committer_stop(h.cm);
+	for (int i = 0; i < 200 && routes_posts_open() > 0; i++)
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
 	MHD_stop_daemon(d);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
+	committer_free(h.cm);
 	store_close(h.st);
 	keyring_free(h.kr);
 	free(cert);

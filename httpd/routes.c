@@ -21,6 +21,7 @@ static const char *const outcome_names[O_OUTCOMES] = { "unsubscribed",
 	"not_found", "method_not_allowed", "health", "metrics" };
 static atomic_ulong outcomes[O_OUTCOMES];
 static atomic_ulong by_source[STORE_SRC_IMPORT + 1];
+static atomic_int posts_open;
 
 /* One request's state across the handler's calls.  Form values may arrive
  * in pieces (libmicrohttpd passes what each read brought): each is
@@ -178,24 +179,29 @@ static enum MHD_Result landing(struct httpd *h, struct MHD_Connection *c,
 	return page(c, MHD_HTTP_OK, O_PAGE, PAGE_LANDING, &v);
 }
 
+void routes_recorded(const struct post *p)
+{
+	if (p->rc != STORE_OK) {
+		log_warn("unsubscribe address=%s client=%s: store error: %s; "
+		    "503", p->ev.address, p->ip, p->err);
+		return;
+	}
+	atomic_fetch_add(&by_source[p->ev.source], 1);
+	log_info("unsubscribe recorded address=%s scope=%s source=%s "
+	    "client=%s%s", p->ev.address, p->ev.scope,
+	    store_source_name(p->ev.source), p->ip,
+	    p->changed ? "" : " (repeat)");
+}
+
 /* Answer a POST once its unsubscribe is recorded, or failed: 200 or 503. */
 static enum MHD_Result recorded(struct MHD_Connection *c, const struct req *r)
 {
 	const struct post *p = &r->post;
 	struct page_vars v = { .list = r->list };
-	char ip[64];
 
-	client_ip(c, ip, sizeof(ip));
-	if (p->rc != STORE_OK) {
-		log_warn("unsubscribe address=%s client=%s: store error: %s; "
-		    "503", p->ev.address, ip, p->err);
+	if (p->rc != STORE_OK)
 		return error_page(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    O_STORE_ERROR, "try again later", NULL);
-	}
-	atomic_fetch_add(&by_source[p->ev.source], 1);
-	log_info("unsubscribe recorded address=%s scope=%s source=%s "
-	    "client=%s%s", p->ev.address, p->ev.scope,
-	    store_source_name(p->ev.source), ip, p->changed ? "" : " (repeat)");
 	if (strcmp(p->ev.scope, STORE_SCOPE_ALL) == 0)
 		v.all = "";
 	else
@@ -230,7 +236,10 @@ static enum MHD_Result unsubscribe(struct httpd *h, struct MHD_Connection *c,
 	if (!one_click)
 		store_detail_add(ev->detail, "reason", r->reason);
 	snprintf(r->list, sizeof(r->list), "%s", tc->list);
+	client_ip(c, p->ip, sizeof(p->ip));
 	p->conn = c;
+	p->open = 1;
+	atomic_fetch_add(&posts_open, 1);
 	if (committer_submit(h->cm, p) == 0)
 		return MHD_YES;
 	/* the committer has stopped (shutting down): record it here */
@@ -238,6 +247,7 @@ static enum MHD_Result unsubscribe(struct httpd *h, struct MHD_Connection *c,
 	if (p->rc != STORE_OK)
 		snprintf(p->err, sizeof(p->err), "%s", store_strerror(p->rc));
 	p->done = 1;
+	routes_recorded(p);
 	return recorded(c, r);
 }
 
@@ -375,6 +385,11 @@ MHD_AccessHandlerCallback routes_handler(void)
 	return handler;
 }
 
+int routes_posts_open(void)
+{
+	return atomic_load(&posts_open);
+}
+
 void routes_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
@@ -383,6 +398,8 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)cls; (void)c; (void)toe;
 	if (r == NULL)
 		return;
+	if (r->post.open)	/* answered, or the client went away */
+		atomic_fetch_sub(&posts_open, 1);
 	if (r->pp != NULL)
 		MHD_destroy_post_processor(r->pp);
 	free(r);
