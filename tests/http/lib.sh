@@ -1,8 +1,20 @@
 # lib.sh - start unsub-httpd on a free loopback port for a test.  Sourced
-# after ../common.sh.  Sets PORT and BASE (http://127.0.0.1:PORT).
+# after ../common.sh.
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# http_env: unsub_env for unsub-httpd on a free loopback port with the
+# shipped templates (more config lines from stdin); sets PORT and BASE.
+http_env() {
+	PORT=$(free_port)
+	BASE="http://127.0.0.1:$PORT"
+	{
+		echo "HTTPListen 127.0.0.1:$PORT"
+		echo "HTTPTemplates $TOP/conf/templates"
+		[ -t 0 ] || cat
+	} | unsub_env
 }
 
 # httpd_start [SCHEME]: start the daemon (config already written), wait

@@ -8,11 +8,7 @@
 [ -x /usr/bin/chromium ] || fail "chromium is not installed (make deps installs it)"
 [ -d "$TOP/tests/http/browser/node_modules/playwright-core" ] ||
 	fail "playwright-core is not installed (make deps installs it)"
-PORT=$(free_port)
-unsub_env <<EOC
-HTTPListen 127.0.0.1:$PORT
-HTTPTemplates $TOP/conf/templates
-EOC
+http_env </dev/null
 httpd_start
 t=$(url_token browser.reader@example.com --list news)
 shot="$TOP/tests/out/landing.png"

@@ -4,11 +4,7 @@
 # retried POST is.  The failure comes back from the writer thread.
 . "$(dirname "$0")/../common.sh"
 . "$TOP/tests/http/lib.sh"
-PORT=$(free_port)
-BASE="http://127.0.0.1:$PORT"
-unsub_env <<EOC
-HTTPListen 127.0.0.1:$PORT
-HTTPTemplates $TOP/conf/templates
+http_env <<EOC
 DatabaseMapSize 262144
 DatabaseMapMax 262144
 EOC

@@ -4,11 +4,7 @@
 # forged tokens, bad and oversized bodies, languages, health and metrics.
 . "$(dirname "$0")/../common.sh"
 . "$TOP/tests/http/lib.sh"
-PORT=$(free_port)
-BASE="http://127.0.0.1:$PORT"
-unsub_env <<EOC
-HTTPListen 127.0.0.1:$PORT
-HTTPTemplates $TOP/conf/templates
+http_env <<EOC
 HTTPMaxBody 1024
 PidFile $T/run/httpd.pid
 EOC
