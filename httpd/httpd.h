@@ -74,6 +74,8 @@ void committer_free(struct committer *cm);
 MHD_AccessHandlerCallback routes_handler(void);
 /* Log an unsubscribe's outcome and count it. */
 void routes_recorded(const struct post *p);
+/* From now on every answer closes its connection (shutting down). */
+void routes_stopping(void);
 /* POSTs being recorded or answered: their requests have not ended. */
 int routes_posts_open(void);
 void routes_completed(void *cls, struct MHD_Connection *c, void **con_cls,

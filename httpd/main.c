@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,31 @@ static int listen_socket(const char *spec)
 	return fd;
 }
 
+/* libmicrohttpd's own messages, through our log.  They quote request
+ * paths ("Failed to send the response headers for the request for
+ * `/u/TOKEN'" when a client resets): a token after the prefix (cls) is
+ * cut to 8 characters, as in our own lines. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	const char *prefix = cls;
+	char buf[1024], *p = buf, *t;
+	size_t n;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	while ((p = strstr(p, prefix)) != NULL) {
+		t = p + strlen(prefix);
+		n = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789-_");
+		if (n > 11) {
+			memcpy(t + 8, "...", 3);
+			memmove(t + 11, t + n, strlen(t + n) + 1);
+		}
+		p = t;
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	log_warn("libmicrohttpd: %s", buf);
+}
+
 /* Start libmicrohttpd on fd with our limits; NULL on failure. */
 static struct MHD_Daemon *start(struct httpd *h, int fd, const char *cert,
     const char *key)
@@ -136,6 +162,7 @@ static struct MHD_Daemon *start(struct httpd *h, int fd, const char *cert,
 	if (cert != NULL)
 		flags |= MHD_USE_TLS;
 	return MHD_start_daemon(flags, 0, NULL, NULL, routes_handler(), h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)h->prefix,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->cfg.http_threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->cfg.http_max_conn,
@@ -240,6 +267,7 @@ int main(int argc, char **argv)
 	 * may stay suspended when the daemon stops; later POSTs record
 	 * their own) and give the POSTs up to 2 s to be answered. */
 	lfd = MHD_quiesce_daemon(d);
+	routes_stopping();
 	committer_stop(h.cm);
 	for (int i = 0; i < 200 && routes_posts_open() > 0; i++)
 		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);

@@ -22,6 +22,7 @@ static const char *const outcome_names[O_OUTCOMES] = { "unsubscribed",
 static atomic_ulong outcomes[O_OUTCOMES];
 static atomic_ulong by_source[STORE_SRC_IMPORT + 1];
 static atomic_int posts_open;
+static atomic_int stopping;	/* answers close their connections */
 
 /* One request's state across the handler's calls.  Form values may arrive
  * in pieces (libmicrohttpd passes what each read brought): each is
@@ -96,6 +97,9 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
 	    "form-action 'self'; frame-ancestors 'none'");
 	if (o == O_STORE_ERROR)
 		MHD_add_response_header(resp, "Retry-After", "60");
+	if (atomic_load(&stopping))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+		    "close");
 	rc = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return rc;
@@ -383,6 +387,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 MHD_AccessHandlerCallback routes_handler(void)
 {
 	return handler;
+}
+
+void routes_stopping(void)
+{
+	atomic_store(&stopping, 1);
 }
 
 int routes_posts_open(void)
