@@ -246,6 +246,30 @@ static int hexval(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+size_t mailparse_pct_decode(const char *in, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+
+		if (in[i] != '%') {
+			out[o++] = in[i];
+			continue;
+		}
+		if (i + 2 >= n)
+			return 0;
+		hi = hexval((unsigned char)in[i + 1]);
+		lo = hexval((unsigned char)in[i + 2]);
+		if (hi < 0 || lo < 0 || hi + lo == 0)
+			return 0;
+		out[o++] = (char)(hi * 16 + lo);
+		i += 2;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 /* Quoted-printable: soft breaks removed, =XX decoded.  With `q`, RFC 2047
  * Q encoding (underscore is a space). */
 static void qp_decode(struct buf *out, const char *s, size_t len, int q)

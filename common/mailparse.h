@@ -26,6 +26,11 @@ enum {
 int mailparse_rcpt(const char *rcpt, const char *mailbox,
     uint8_t ref[TOKEN_REF_LEN]);
 
+/* Copy n chars of `in` to `out` (n + 1 bytes) with %XX escapes decoded
+ * (RFC 3986, as in a mailto URL: a client may write "+" as %2B); returns
+ * the length, or 0 on a malformed or %00 escape. */
+size_t mailparse_pct_decode(const char *in, size_t n, char *out);
+
 /* A parser for one message; reads at most max_body body bytes. */
 struct mailparse *mailparse_new(size_t max_body);
 void mailparse_free(struct mailparse *mp);

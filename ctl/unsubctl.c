@@ -190,40 +190,6 @@ static int cmd_token(struct ctl *x)
 	return EX_OK;
 }
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Copy n chars of in to out (n + 1 bytes), percent-decoded (RFC 6068; a
- * client may write the "+" as %2B); 0 on a bad or NUL escape. */
-static size_t pct_decode(const char *in, size_t n, char *out)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int hi, lo;
-
-		if (in[i] != '%') {
-			out[o++] = in[i];
-			continue;
-		}
-		if (i + 2 >= n)
-			return 0;
-		hi = hex_value((unsigned char)in[i + 1]);
-		lo = hex_value((unsigned char)in[i + 2]);
-		if (hi < 0 || lo < 0 || hi + lo == 0)
-			return 0;
-		out[o++] = (char)(hi * 16 + lo);
-		i += 2;
-	}
-	out[o] = '\0';
-	return o;
-}
-
 /* The reference in a mailto URL, address or List-Unsubscribe value
  * ("<mailto:unsub+REF@example.com?subject=...>") to our mailbox; 1 with
  * ref filled. */
@@ -237,7 +203,7 @@ static int mailto_ref(const struct ctl *x, const char *in,
 	p = p != NULL ? p + 7 : in + strspn(in, "<");
 	n = strcspn(p, "?>, \t\n");
 	if (x->cfg.mailbox[0] == '\0' || n == 0 || n > ADDRESS_MAX ||
-	    pct_decode(p, n, addr) == 0)
+	    mailparse_pct_decode(p, n, addr) == 0)
 		return 0;
 	return mailparse_rcpt(addr, x->cfg.mailbox, ref) == 2;
 }

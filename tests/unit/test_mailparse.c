@@ -316,6 +316,38 @@ START_TEST(recipient_forms)
 }
 END_TEST
 
+static const struct {
+	const char *in;
+	const char *want;	/* NULL: refused (0) */
+} pcts[] = {
+	{ "unsubscribe+abc@x.example", "unsubscribe+abc@x.example" },
+	{ "unsubscribe%2Babc@x.example", "unsubscribe+abc@x.example" },
+	{ "unsubscribe%2babc@x.example", "unsubscribe+abc@x.example" },
+	{ "a%40b", "a@b" },
+	{ "%41", "A" },
+	{ "abc%", NULL },
+	{ "abc%4", NULL },
+	{ "abc%4g", NULL },
+	{ "a%00b", NULL },
+	{ "", NULL },
+};
+
+START_TEST(percent_escapes)
+{
+	char out[64];
+	size_t n = strlen(pcts[_i].in);
+	size_t got = mailparse_pct_decode(pcts[_i].in, n, out);
+
+	if (pcts[_i].want == NULL)
+		ck_assert_msg(got == 0, "%s: got \"%s\", want refused",
+		    pcts[_i].in, out);
+	else
+		ck_assert_msg(got == strlen(pcts[_i].want) &&
+		    strcmp(out, pcts[_i].want) == 0, "%s: got \"%s\", want \"%s\"",
+		    pcts[_i].in, got ? out : "(refused)", pcts[_i].want);
+}
+END_TEST
+
 static Suite *mailparse_suite(void)
 {
 	Suite *s = suite_create("mailparse");
@@ -333,6 +365,8 @@ static Suite *mailparse_suite(void)
 	tcase_add_test(tc, deep_nesting_and_long_lines);
 	tcase_add_loop_test(tc, recipient_forms, 0,
 	    sizeof(rcpts) / sizeof(rcpts[0]));
+	tcase_add_loop_test(tc, percent_escapes, 0,
+	    sizeof(pcts) / sizeof(pcts[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
