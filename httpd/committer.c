@@ -41,6 +41,17 @@ static size_t take(struct committer *cm)
 	return n;
 }
 
+/* Set a post's outcome and log it. */
+static void finish(struct committer *cm, struct post *p, int rc, int changed)
+{
+	p->rc = rc;
+	p->changed = changed;
+	if (rc != STORE_OK)
+		snprintf(p->err, sizeof(p->err), "%s", store_strerror(rc));
+	p->done = 1;
+	cm->recorded(p);
+}
+
 /* Record each batch in one synced transaction, then let its requests
  * answer.  A post is the connection's again once resumed: not touched
  * after. */
@@ -56,13 +67,8 @@ static void *run(void *arg)
 		    cm->changed);
 		for (size_t i = 0; i < n; i++) {
 			struct post *p = cm->batch[i];
-			p->rc = rc != STORE_OK ? rc : cm->rc[i];
-			p->changed = cm->changed[i];
-			if (p->rc != STORE_OK)
-				snprintf(p->err, sizeof(p->err), "%s",
-				    store_strerror(p->rc));
-			p->done = 1;
-			cm->recorded(p);
+			finish(cm, p, rc != STORE_OK ? rc : cm->rc[i],
+			    cm->changed[i]);
 			MHD_resume_connection(p->conn);
 		}
 	}
@@ -92,10 +98,15 @@ struct committer *committer_start(struct store *st,
 
 int committer_submit(struct committer *cm, struct post *p)
 {
+	int changed = 0, rc;
+
 	pthread_mutex_lock(&cm->lock);
 	if (cm->stopping) {
+		/* shutting down: record it here, on the request's thread */
 		pthread_mutex_unlock(&cm->lock);
-		return -1;
+		rc = store_record(cm->st, &p->ev, &changed);
+		finish(cm, p, rc, changed);
+		return 0;
 	}
 	/* suspended before it is queued, so never resumed before */
 	MHD_suspend_connection(p->conn);
@@ -105,7 +116,7 @@ int committer_submit(struct committer *cm, struct post *p)
 	cm->tail = &p->next;
 	pthread_cond_signal(&cm->work);
 	pthread_mutex_unlock(&cm->lock);
-	return 0;
+	return 1;
 }
 
 void committer_stop(struct committer *cm)

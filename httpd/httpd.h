@@ -62,11 +62,12 @@ struct post {
  * once its commit is done or failed; NULL when it cannot be started. */
 struct committer *committer_start(struct store *st,
     void (*recorded)(const struct post *));
-/* Suspend p->conn and queue p; the connection is resumed once p->done.
- * Call from the access handler.  -1 once stopped: record it yourself. */
+/* Suspend p->conn and queue p, returning 1; the connection is resumed
+ * once p->done.  Once stopped, records p at once and returns 0 (p->done
+ * set): answer now.  Call from the access handler. */
 int committer_submit(struct committer *cm, struct post *p);
 /* Record what is queued, resume those connections, end the thread;
- * committer_submit returns -1 from now on. */
+ * committer_submit records on the caller's thread from now on. */
 void committer_stop(struct committer *cm);
 /* Stop, then free. */
 void committer_free(struct committer *cm);

@@ -244,15 +244,9 @@ static enum MHD_Result unsubscribe(struct httpd *h, struct MHD_Connection *c,
 	p->conn = c;
 	p->open = 1;
 	atomic_fetch_add(&posts_open, 1);
-	if (committer_submit(h->cm, p) == 0)
+	if (committer_submit(h->cm, p))
 		return MHD_YES;
-	/* the committer has stopped (shutting down): record it here */
-	p->rc = store_record(h->st, ev, &p->changed);
-	if (p->rc != STORE_OK)
-		snprintf(p->err, sizeof(p->err), "%s", store_strerror(p->rc));
-	p->done = 1;
-	routes_recorded(p);
-	return recorded(c, r);
+	return recorded(c, r);	/* recorded already (shutting down) */
 }
 
 /* /metrics in Prometheus text format. */
