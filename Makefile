@@ -7,11 +7,11 @@ unitdir   ?= /lib/systemd/system
 DESTDIR   ?=
 
 CC        ?= cc
-PKGS      := openssl lmdb
+PKGS      := openssl lmdb jansson
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS_C  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -llmdb) -pthread
+LDLIBS_C  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -llmdb -ljansson) -pthread
 ifeq ($(SAN),1)
 CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS   += -fsanitize=address,undefined

@@ -5,7 +5,8 @@
 set -eu
 PKGS="build-essential pkg-config libmilter-dev libssl-dev liblmdb-dev lmdb-utils check
 libmicrohttpd-dev postfix miltertest opendkim opendkim-tools swaks python3-dkim
-curl openssl clang libclang-rt-14-dev chromium wrk mandoc debhelper"
+curl openssl clang libclang-rt-14-dev chromium wrk mandoc debhelper
+postgresql libpq-dev libjansson-dev libcurl4-openssl-dev python3-jsonschema"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
