@@ -24,7 +24,6 @@
 #define EX_NOTFOUND 1
 #define EX_USAGE 2
 #define EX_CONFIG 3
-#define DEFAULT_CONFIG "/etc/unsub-milter/unsub-milter.conf"
 
 struct ctl {
 	struct config cfg;
@@ -714,7 +713,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl x;
-	const char *cfgpath = DEFAULT_CONFIG;
+	const char *cfgpath = CONFIG_FILE_DEFAULT;
 	const struct verb *v = NULL;
 	char err[1024];
 	int ch, rc;

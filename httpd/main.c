@@ -15,8 +15,6 @@
 #include "httpd.h"
 #include "log.h"
 
-#define DEFAULT_CONFIG "/etc/unsub-milter/unsub-milter.conf"
-
 /* Parse "host:port" or "[v6]:port" into ss. */
 static int parse_listen(const char *s, struct sockaddr_storage *ss)
 {
@@ -210,7 +208,7 @@ int main(int argc, char **argv)
 	MHD_socket lfd;
 	sigset_t set;
 
-	if (daemon_args(argc, argv, DEFAULT_CONFIG, &a) < 0)
+	if (daemon_args(argc, argv, CONFIG_FILE_DEFAULT, &a) < 0)
 		usage();
 	memset(&h, 0, sizeof(h));
 	pthread_rwlock_init(&h.kr_lock, NULL);

@@ -14,8 +14,6 @@
 #include "log.h"
 #include "milter.h"
 
-#define DEFAULT_CONFIG "/etc/unsub-milter/unsub-milter.conf"
-
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snap *snap_current;
 static struct store *the_store;
@@ -175,7 +173,7 @@ int main(int argc, char **argv)
 	pthread_t tid;
 	int rc;
 
-	if (daemon_args(argc, argv, DEFAULT_CONFIG, &a) < 0)
+	if (daemon_args(argc, argv, CONFIG_FILE_DEFAULT, &a) < 0)
 		usage();
 	config_path = a.config;
 	if ((snap_current = snap_load(config_path, err, sizeof(err))) == NULL) {
