@@ -90,6 +90,11 @@ fuzz: $(FUZZERS)
 	    grep -E "stat::number_of_executed_units" $(B)/fuzz/$$n.log; \
 	done
 
+# Static analysis and size limits (not part of check): see scripts/lint.sh.
+lint:
+	CFLAGS='$(CFLAGS)' MHD_CFLAGS='$(shell pkg-config --cflags libmicrohttpd)' \
+	    sh scripts/lint.sh
+
 bench: all $(BENCHES)
 	sh bench/run.sh
 
@@ -120,4 +125,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check bench fuzz deps demo run install clean FORCE
+.PHONY: all check lint bench fuzz deps demo run install clean FORCE
