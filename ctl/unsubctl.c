@@ -15,7 +15,6 @@
 #include "keyring.h"
 #include "mailparse.h"
 #include "mint.h"
-#include "policy.h"
 #include "store.h"
 #include "timefmt.h"
 #include "token.h"
@@ -147,9 +146,9 @@ static int claims_from_opts(struct ctl *x, const char *addr,
 		return fail(EX_USAGE, "--list * is not a list; use --all for a "
 		    "token that unsubscribes from every list");
 	/* the ids the milter would accept from the message's headers */
-	if (!policy_id_ok(x->list, 1) ||
-	    (x->profile && !policy_id_ok(x->profile, 0)) ||
-	    (x->campaign && !policy_id_ok(x->campaign, 0)))
+	if (!token_id_ok(x->list, 1) ||
+	    (x->profile && !token_id_ok(x->profile, 0)) ||
+	    (x->campaign && !token_id_ok(x->campaign, 0)))
 		return fail(EX_USAGE, "list, profile and campaign ids are 1 to "
 		    "%d visible ASCII characters", TOKEN_FIELD_MAX);
 	strcpy(c->address, addr);
