@@ -16,6 +16,7 @@ struct status_acc {
 	int oom;
 };
 
+/* Keep one of the address's suppressions. */
 static int status_cb(const struct store_entry *e, void *arg)
 {
 	struct status_acc *a = arg;
@@ -60,7 +61,7 @@ static int status_json(const char *addr, const struct status_acc *a)
 	if (bad) {
 		json_decref(scopes);
 		json_decref(entries);
-		return ctl_json_put(NULL, NULL);
+		return ctl_json_put(NULL, NULL);	/* out of memory */
 	}
 	return ctl_json_put(json_pack("{s:o,s:b,s:o,s:o}", "address",
 	    ctl_json_str(addr), "suppressed", a->n > 0, "scopes", scopes,
@@ -263,6 +264,7 @@ struct stats_acc {
 	unsigned long total, all, by_src[STORE_SRC_IMPORT + 1];
 };
 
+/* Count one suppression. */
 static int stats_cb(const struct store_entry *e, void *arg)
 {
 	struct stats_acc *s = arg;
