@@ -36,7 +36,7 @@ $(B)/milter/%.o: milter/%.c $(B)/flags $(wildcard common/*.h milter/*.h) | $(B)/
 	$(CC) $(CFLAGS) -Icommon -c -o $@ $<
 $(B)/httpd/%.o: httpd/%.c $(B)/flags $(wildcard common/*.h httpd/*.h) | $(B)/httpd
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -Icommon -c -o $@ $<
-$(B)/ctl/%.o: ctl/%.c $(B)/flags $(wildcard common/*.h) | $(B)/ctl
+$(B)/ctl/%.o: ctl/%.c $(B)/flags $(wildcard common/*.h ctl/*.h) | $(B)/ctl
 	$(CC) $(CFLAGS) -Icommon -c -o $@ $<
 
 $(B)/libunsub.a: $(COMMON)

@@ -124,21 +124,6 @@ static void del_header(struct policy_edits *e, const char *name, int count)
 	}
 }
 
-/* "*" names every list in the store, so it is no list's id. */
-int policy_id_ok(const char *s, int required)
-{
-	size_t len = strlen(s);
-
-	if (len == 0)
-		return !required;
-	if (len > TOKEN_FIELD_MAX || strcmp(s, STORE_SCOPE_ALL) == 0)
-		return 0;
-	for (; *s; s++)
-		if (!isgraph((unsigned char)*s))
-			return 0;
-	return 1;
-}
-
 #define OUT_TEMPFAIL(cfg) ((cfg)->store_failure == CONFIG_STOREFAIL_TEMPFAIL)
 
 /* Store failure: tempfail, or pass when `tempfail` is 0 (StoreFailure
@@ -164,8 +149,8 @@ static int marker_ids(const struct config *cfg, const struct policy_msg *m,
 	del_header(e, cfg->list_header, m->n_list);
 	del_header(e, cfg->profile_header, m->n_profile);
 	del_header(e, cfg->campaign_header, m->n_campaign);
-	if (policy_id_ok(m->list, 1) && policy_id_ok(m->profile, 0) &&
-	    policy_id_ok(m->campaign, 0))
+	if (token_id_ok(m->list, 1) && token_id_ok(m->profile, 0) &&
+	    token_id_ok(m->campaign, 0))
 		return 0;
 	snprintf(e->log, sizeof(e->log), "outbound: %s, profile or campaign "
 	    "id empty, \"*\", over %d characters or not visible ASCII; no "

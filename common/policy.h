@@ -63,9 +63,6 @@ int policy_rcpt(const struct config *cfg, struct policy_msg *m,
 /* Note one header (marker, profile, campaign, existing List-*, parser). */
 void policy_header(const struct config *cfg, struct policy_msg *m,
     const char *name, const char *value);
-/* A list, profile or campaign id the milter accepts: 1..64 visible ASCII
- * characters (0 allowed when not required), not "*". */
-int policy_id_ok(const char *s, int required);
 /* Does this message need its body (the inbound role)? */
 int policy_wants_body(const struct policy_msg *m);
 /* Feed body bytes to the inbound role: 1 when more are wanted, 0 when the

@@ -6,6 +6,7 @@
  *   issued(5, Unix seconds) | flags(1, bit 0: all lists) |
  *   four fields, each length(1) + bytes: address, list, profile, campaign
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,6 +384,22 @@ int token_ref(const struct keyring *kr, uint32_t key_id,
 		return crypto_fail("HMAC-SHA256");
 	memcpy(ref, mac, TOKEN_REF_LEN);
 	return TOKEN_OK;
+}
+
+/* "*" names every list in the store (STORE_SCOPE_ALL), so it is no
+ * list's id. */
+int token_id_ok(const char *s, int required)
+{
+	size_t len = strlen(s);
+
+	if (len == 0)
+		return !required;
+	if (len > TOKEN_FIELD_MAX || strcmp(s, "*") == 0)
+		return 0;
+	for (; *s; s++)
+		if (!isgraph((unsigned char)*s))
+			return 0;
+	return 1;
 }
 
 const char *token_strerror(int err)

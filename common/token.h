@@ -34,6 +34,10 @@ enum {
 	TOKEN_ECRYPTO = -6,	/* OpenSSL failed; see the error text */
 };
 
+/* A list, profile or campaign id a token may carry: 1..TOKEN_FIELD_MAX
+ * visible ASCII characters (0 allowed when not required), not "*". */
+int token_id_ok(const char *s, int required);
+
 /* Seal `c` with the newest key; returns bytes written or a TOKEN_E* code. */
 int token_seal(const struct keyring *kr, struct token_claims *c,
     uint8_t *out, size_t outsz);

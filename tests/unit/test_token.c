@@ -310,6 +310,36 @@ START_TEST(bad_claims_are_refused)
 }
 END_TEST
 
+/* The ids a token may carry: 1..TOKEN_FIELD_MAX visible ASCII, not "*". */
+static const struct {
+	const char *id;
+	int required, want;
+} ids[] = {
+	{ "news", 1, 1 },
+	{ "", 1, 0 },
+	{ "", 0, 1 },
+	{ "*", 1, 0 },
+	{ "*x", 1, 1 },
+	{ "news letter", 1, 0 },
+	{ "news\t", 0, 0 },
+	{ "caf\xc3\xa9", 1, 0 },
+	{ "del\x7f", 1, 0 },
+	{ "a\"b\\c,d", 1, 1 },
+	{ "1234567890123456789012345678901234567890123456789012345678901234",
+	  1, 1 },
+	{ "12345678901234567890123456789012345678901234567890123456789012345",
+	  1, 0 },
+};
+
+START_TEST(id_rule)
+{
+	int got = token_id_ok(ids[_i].id, ids[_i].required);
+
+	ck_assert_msg(got == ids[_i].want, "token_id_ok(\"%s\", %d): got %d, "
+	    "want %d", ids[_i].id, ids[_i].required, got, ids[_i].want);
+}
+END_TEST
+
 static Suite *token_suite(void)
 {
 	Suite *s = suite_create("token");
@@ -325,6 +355,7 @@ static Suite *token_suite(void)
 	tcase_add_test(tc, missing_keyring_is_a_clear_error);
 	tcase_add_test(tc, ref_is_stable_and_binds_fields);
 	tcase_add_test(tc, bad_claims_are_refused);
+	tcase_add_loop_test(tc, id_rule, 0, sizeof(ids) / sizeof(ids[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
