@@ -68,10 +68,10 @@ int daemon_drop_privileges(const char *user, char *err, size_t errsz)
 
 	if (ident_lookup(user, &id, err, errsz) < 0)
 		return -1;
-	/* Started as that user already (systemd's User= and Group=):
-	 * nothing to drop, and initgroups would fail. */
-	if (getuid() == id.uid && geteuid() == id.uid &&
-	    getgid() == id.gid && getegid() == id.gid)
+	/* Started as that user already (systemd's User=): nothing to drop,
+	 * and initgroups would fail; the group is the one it was given
+	 * (Group=), which a unix socket then gets. */
+	if (getuid() == id.uid && geteuid() == id.uid)
 		return 0;
 	if (setgid(id.gid) < 0 || initgroups(id.name, id.gid) < 0 ||
 	    setuid(id.uid) < 0) {
