@@ -110,7 +110,7 @@ run: all
 install: all
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(mandir)/man5 \
 	    $(DESTDIR)$(sysconfdir)/unsub-milter/templates $(DESTDIR)$(unitdir) \
-	    $(DESTDIR)$(docdir)/examples/templates
+	    $(DESTDIR)$(docdir)/examples
 	install -m 0755 $(PROGS) $(DESTDIR)$(sbindir)/
 	install -m 0644 man/*.8 $(DESTDIR)$(mandir)/man8/
 	install -m 0644 man/*.5 $(DESTDIR)$(mandir)/man5/
@@ -118,7 +118,6 @@ install: all
 	install -m 0644 conf/templates/*.html $(DESTDIR)$(sysconfdir)/unsub-milter/templates/
 	install -m 0644 README.md $(DESTDIR)$(docdir)/
 	install -m 0644 conf/*.conf conf/*.cf conf/*.mc $(DESTDIR)$(docdir)/examples/
-	install -m 0644 conf/templates/*.html $(DESTDIR)$(docdir)/examples/templates/
 	sed 's#@sbindir@#$(sbindir)#g; s#@sysconfdir@#$(sysconfdir)#g' \
 	    conf/unsub-milter.service >$(DESTDIR)$(unitdir)/unsub-milter.service
 	sed 's#@sbindir@#$(sbindir)#g; s#@sysconfdir@#$(sysconfdir)#g' \
