@@ -101,8 +101,9 @@ static void reload(void)
 }
 
 /* libmilter's accept loop.  It ends by itself only on a listener
- * failure, or when libmilter's own signal thread took a SIGTERM meant for
- * the main thread: the daemon ends with it. */
+ * failure, or when libmilter's own signal thread took a stop signal (one
+ * that came while the main thread was reloading): the daemon ends with
+ * it. */
 static void *milter_thread(void *arg)
 {
 	(void)arg;
