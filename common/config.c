@@ -41,8 +41,8 @@ static const struct opt opts[] = {
 	  0, 0, NULL, "milter socket, libmilter syntax "
 	  "(unix:/path, inet:port@host, inet6:port@host)" },
 	{ "SocketMode", T_MODE, F(socket_mode), 0, "0660", 0, 0777, NULL,
-	  "octal permissions of a unix: socket (the MTA must be able to "
-	  "connect)" },
+	  "octal permissions of a unix: socket, group-owned by User's GROUP "
+	  "(the MTA must be able to connect)" },
 	{ "KeyFile", T_PATH, S(key_file), "/etc/unsub-milter/keys", 0, 0, NULL,
 	  "token keyring, mode 0600 or stricter" },
 	{ "Database", T_PATH, S(database), "/var/lib/unsub-milter", 0, 0, NULL,
@@ -55,7 +55,8 @@ static const struct opt opts[] = {
 	{ "PidFile", T_STR, S(pid_file), "", 0, 0, NULL,
 	  "write the daemon's pid here (empty: none)" },
 	{ "User", T_STR, S(user), "", 0, 0, NULL,
-	  "drop privileges to this user after start-up (like -u)" },
+	  "NAME[:GROUP]: run as this user and group after start-up (like -u); "
+	  "a unix socket is owned by them" },
 	{ "LogLevel", T_LEVEL, F(log_level), 0, "info", 0, 0, NULL,
 	  "err, warning, info or debug" },
 	{ "UnsubscribeMailbox", T_MAILBOX, S(mailbox), "", 0, 0, NULL,

@@ -194,7 +194,7 @@ static void reload_keys(struct httpd *h)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: unsub-httpd [-f] [-n] [-c FILE] [-u USER]\n");
+	fprintf(stderr, "usage: unsub-httpd [-f] [-n] [-c FILE] [-u NAME[:GROUP]]\n");
 	exit(2);
 }
 
@@ -218,6 +218,8 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "this libmicrohttpd has no TLS");
 		rc = -1;
 	}
+	if (rc == 0 && a.check)
+		rc = daemon_check(&a, &h.cfg, NULL, err, sizeof(err));
 	if (rc < 0 || a.check) {
 		if (rc < 0)
 			fprintf(stderr, "unsub-httpd: %s\n", err);
@@ -252,6 +254,7 @@ int main(int argc, char **argv)
 		    h.cfg.http_listen);
 	log_info("listening on %s%s, one-click URLs under %s", h.cfg.http_listen,
 	    cert ? " (HTTPS)" : "", h.prefix);
+	daemon_ready();
 	sigdelset(&set, SIGPIPE);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
