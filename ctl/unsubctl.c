@@ -13,9 +13,9 @@
 #include "config.h"
 #include "header.h"
 #include "keyring.h"
-#include "mailparse.h"
 #include "mint.h"
 #include "policy.h"
+#include "ref.h"
 #include "store.h"
 #include "timefmt.h"
 #include "token.h"
@@ -190,31 +190,13 @@ static int cmd_token(struct ctl *x)
 	return EX_OK;
 }
 
-/* The reference in a mailto URL, address or List-Unsubscribe value
- * ("<mailto:unsub+REF@example.com?subject=...>") to our mailbox; 1 with
- * ref filled. */
-static int mailto_ref(const struct ctl *x, const char *in,
-    uint8_t ref[TOKEN_REF_LEN])
-{
-	char addr[ADDRESS_MAX + 1];
-	const char *p = strcasestr(in, "mailto:");
-	size_t n;
-
-	p = p != NULL ? p + 7 : in + strspn(in, "<");
-	n = strcspn(p, "?>, \t\n");
-	if (x->cfg.mailbox[0] == '\0' || n == 0 || n > ADDRESS_MAX ||
-	    mailparse_pct_decode(p, n, addr) == 0)
-		return 0;
-	return mailparse_rcpt(addr, x->cfg.mailbox, ref) == 2;
-}
-
 /* decode: verify a token (text, URL, or a mailto reference looked up in
  * the store) and show its contents. */
 static int cmd_decode(struct ctl *x)
 {
 	struct token_claims c;
 	char when[TIMEFMT_LEN];
-	uint8_t ref[TOKEN_REF_LEN];
+	uint8_t ref[REF_LEN];
 	const char *t, *slash;
 	size_t len;
 	int rc, by_ref = 0, detail;
@@ -228,16 +210,16 @@ static int cmd_decode(struct ctl *x)
 		t = slash + 1;
 	len = strcspn(t, "?>&# \t\n");
 	if ((rc = token_open_text(x->kr, t, len, &c)) != TOKEN_OK) {
-		if (!mailto_ref(x, x->argv[0], ref))
+		if (!ref_mailto(x->argv[0], x->cfg.mailbox, ref))
 			return fail(EX_NOTFOUND, "invalid token: %s",
 			    token_strerror(rc));
 		if ((rc = need_store(x, 1)) != EX_OK)
 			return rc;
-		switch (mint_ref_lookup(x->kr, x->st, ref, &c, &detail)) {
-		case MINT_OK:
+		switch (ref_lookup(x->kr, x->st, ref, &c, &detail)) {
+		case REF_OK:
 			by_ref = 1;
 			break;
-		case MINT_ESTORE:
+		case REF_ESTORE:
 			return fail(EX_CONFIG, "store: %s",
 			    store_strerror(detail));
 		default:
