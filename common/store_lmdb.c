@@ -210,12 +210,32 @@ static void own_like_dir(const char *dir, const struct stat *dsb)
 	}
 }
 
+/* The map-growth lock, the group-commit queue's and the reader cache's. */
+static void init_locks(struct store *st)
+{
+	pthread_rwlockattr_t ra;
+	pthread_condattr_t ca;
+
+	/* Writers first: glibc's default lets a steady stream of readers
+	 * starve the map growth (no thread takes the read lock twice). */
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&st->resize, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&st->arrived, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&st->rlock, NULL);
+}
+
 int store_open(const char *dir, const struct store_opts *opts,
     struct store **out)
 {
 	struct store *st = NULL;
-	pthread_rwlockattr_t ra;
-	pthread_condattr_t ca;
 	struct stat sb;
 	int rc;
 
@@ -238,20 +258,7 @@ int store_open(const char *dir, const struct store_opts *opts,
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return STORE_EIO;
-	/* Writers first: glibc's default lets a steady stream of readers
-	 * starve the map growth (no thread takes the read lock twice). */
-	pthread_rwlockattr_init(&ra);
-	pthread_rwlockattr_setkind_np(&ra,
-	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&st->resize, &ra);
-	pthread_rwlockattr_destroy(&ra);
-	pthread_mutex_init(&st->lock, NULL);
-	pthread_cond_init(&st->cond, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&st->arrived, &ca);
-	pthread_condattr_destroy(&ca);
-	pthread_mutex_init(&st->rlock, NULL);
+	init_locks(st);
 	st->map_max = opts->map_max;
 	if ((rc = mdb_env_create(&st->env)) != 0) {
 		rc = store_lmdb_fail("mdb_env_create", rc);

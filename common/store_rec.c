@@ -201,10 +201,13 @@ static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
 			return rc;
 		*changed = 1;
 	} else {
-		char d[STORE_DETAIL_MAX + 1];
-		snprintf(d, sizeof(d), "repeat%s%s", ev->detail[0] ? " " : "",
-		    ev->detail);
-		memcpy(ev->detail, d, sizeof(d));
+		/* "repeat" before the detail, truncated to fit */
+		size_t dl = strlen(ev->detail), pre = dl ? 7 : 6;
+		if (dl > STORE_DETAIL_MAX - pre)
+			dl = STORE_DETAIL_MAX - pre;
+		memmove(ev->detail + pre, ev->detail, dl);
+		memcpy(ev->detail, "repeat ", pre);
+		ev->detail[pre + dl] = '\0';
 	}
 	if ((rc = next_seq(st, txn, &ev->seq)) != 0)
 		return rc;

@@ -48,6 +48,8 @@ static pthread_key_t token_tls_key;
 static EVP_CIPHER *token_cipher;
 static EVP_MAC *token_hmac;
 static __thread char token_errbuf[512];
+/* This thread's state; token_tls_key holds it too, for tls_free at exit. */
+static __thread struct token_tls *token_tls_cur;
 
 /* Free a thread's state when the thread exits. */
 static void tls_free(void *p)
@@ -96,8 +98,8 @@ static struct token_tls *thread_state(void)
 	pthread_once(&token_once, token_init);
 	if (token_cipher == NULL || token_hmac == NULL)
 		return NULL;
-	if ((t = pthread_getspecific(token_tls_key)) != NULL)
-		return t;
+	if (token_tls_cur != NULL)
+		return token_tls_cur;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	if ((t->enc = EVP_CIPHER_CTX_new()) == NULL ||
@@ -107,6 +109,7 @@ static struct token_tls *thread_state(void)
 		tls_free(t);
 		return NULL;
 	}
+	token_tls_cur = t;
 	return t;
 }
 
