@@ -21,7 +21,7 @@ enum {
 				 * verify */
 	REF_ETOKEN = -2,	/* hashing failed: token_strerror(*detail) */
 	REF_ESTORE = -3,	/* store_strerror(*detail) */
-	REF_ESPACE = -4,	/* output buffer too small */
+	REF_ESPACE = -4,	/* does not fit (or no mailbox to write) */
 };
 
 /* The reference of `c` under key `key_id`: TOKEN_OK or a TOKEN_E* code. */
@@ -32,17 +32,21 @@ int ref_make(const struct keyring *kr, uint32_t key_id,
  * Make the reference of `c` (sealed as the `len` bytes of `tok`) and map it
  * to `tok` in the store, durably, unless it is there already: a reference
  * keeps naming the first token minted for its recipient, list and scope.
+ * REF_OK with ref filled, REF_ETOKEN or REF_ESTORE.
  */
 int ref_register(struct store *st, const struct keyring *kr,
     const struct token_claims *c, const uint8_t *tok, size_t len,
     uint8_t ref[REF_LEN], int *detail);
 
 /* The token `ref` stands for: looked up in the store, opened with `kr`,
- * and kept only if it hashes back to `ref`. */
+ * and kept only if it hashes back to `ref`.  REF_OK with *c filled,
+ * REF_ENOTFOUND or REF_ESTORE. */
 int ref_lookup(const struct keyring *kr, struct store *st,
     const uint8_t ref[REF_LEN], struct token_claims *c, int *detail);
 
-/* Write "local+REF@domain" for `mailbox` "local@domain". */
+/* Write "local+REF@domain" for `mailbox` "local@domain" (REF in lower
+ * case); returns its length, or REF_ESPACE if it does not fit in outsz or
+ * mailbox has no '@'. */
 int ref_address(const char *mailbox, const uint8_t ref[REF_LEN], char *out,
     size_t outsz);
 
