@@ -223,8 +223,10 @@ static int socket_ok(const char *v)
 {
 	const char *p;
 
-	if (strncmp(v, "unix:", 5) == 0 || strncmp(v, "local:", 6) == 0)
-		return strchr(v, ':')[1] == '/';
+	if (strncmp(v, "unix:", 5) == 0)
+		return v[5] == '/';
+	if (strncmp(v, "local:", 6) == 0)
+		return v[6] == '/';
 	if (strncmp(v, "inet:", 5) == 0)
 		p = v + 5;
 	else if (strncmp(v, "inet6:", 6) == 0)
