@@ -12,7 +12,7 @@
 #include "address.h"
 #include "config.h"
 #include "log.h"
-#include "token.h"
+#include "ref.h"
 
 enum opt_type { T_STR, T_BOOL, T_SIZE, T_ENUM, T_NETS, T_LEVEL, T_MAILBOX,
 	T_URL, T_MODE, T_PATH, T_SOCKET, T_HEADER };
@@ -278,10 +278,10 @@ static int check_str(const struct opt *o, const char *v, char *err,
 		return -1;
 	}
 	if (o->type == T_MAILBOX && v[0] != '\0' &&
-	    strchr(v, '@') - v + 1 + TOKEN_REF_TEXT > 64) {
+	    !ref_mailbox_fits(v)) {
 		snprintf(err, errsz, "%s: local part too long to carry a "
 		    "%d-character reference within 64 octets", o->name,
-		    TOKEN_REF_TEXT);
+		    REF_TEXT);
 		return -1;
 	}
 	if (o->type == T_URL && v[0] != '\0' &&

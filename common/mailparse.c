@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "mailparse.h"
+#include "token.h"
 
 #define MAILPARSE_HDR_MAX 8192
 #define CAND_MIN 40
@@ -39,33 +40,6 @@ struct emit {
 static int tok_char(int c)
 {
 	return isalnum(c) || c == '-' || c == '_';
-}
-
-int mailparse_rcpt(const char *rcpt, const char *mailbox,
-    uint8_t ref[TOKEN_REF_LEN])
-{
-	const char *at, *mat = strrchr(mailbox, '@');
-	size_t len = strlen(rcpt), ml, ll;
-
-	if (len >= 2 && rcpt[0] == '<' && rcpt[len - 1] == '>')
-		rcpt++, len -= 2;
-	if (mat == NULL || len == 0 ||
-	    (at = memrchr(rcpt, '@', len)) == NULL)
-		return 0;
-	if ((size_t)(rcpt + len - at) != strlen(mat) ||
-	    strncasecmp(at, mat, strlen(mat)) != 0)
-		return 0;
-	ml = (size_t)(mat - mailbox);
-	ll = (size_t)(at - rcpt);
-	if (ll < ml || strncasecmp(rcpt, mailbox, ml) != 0)
-		return 0;
-	if (ll == ml)
-		return 1;
-	if (ll == ml + 1 + TOKEN_REF_TEXT && rcpt[ml] == '+' &&
-	    codec_b32_decode(rcpt + ml + 1, TOKEN_REF_TEXT, ref,
-	    TOKEN_REF_LEN) == TOKEN_REF_LEN)
-		return 2;
-	return 0;
 }
 
 struct mailparse *mailparse_new(size_t max_body)

@@ -22,7 +22,7 @@ int policy_rcpt(const struct config *cfg, struct policy_msg *m,
     const char *raw)
 {
 	struct policy_recipient *r;
-	uint8_t ref[TOKEN_REF_LEN];
+	uint8_t ref[REF_LEN];
 
 	if (m->n_rcpt == POLICY_RCPT_MAX)
 		return -1;
@@ -44,7 +44,7 @@ int policy_rcpt(const struct config *cfg, struct policy_msg *m,
 		r->norm[0] = '\0';
 	if (cfg->mailbox[0] == '\0')
 		return 0;
-	r->mailbox = mailparse_rcpt(raw, cfg->mailbox, ref);
+	r->mailbox = ref_rcpt(raw, cfg->mailbox, ref);
 	if (r->mailbox == 2 && !m->has_ref) {
 		memcpy(m->ref, ref, sizeof(ref));
 		m->has_ref = 1;
@@ -365,10 +365,10 @@ static int find_by_ref(const struct keyring *kr, struct store *st,
 	*store_rc = STORE_OK;
 	if (!m->has_ref)
 		return 0;
-	switch (mint_ref_lookup(kr, st, m->ref, &f->c, &detail)) {
-	case MINT_OK:
+	switch (ref_lookup(kr, st, m->ref, &f->c, &detail)) {
+	case REF_OK:
 		return 1;
-	case MINT_ESTORE:
+	case REF_ESTORE:
 		*store_rc = detail;
 		break;
 	}

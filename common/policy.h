@@ -11,6 +11,7 @@
 #include "header.h"
 #include "keyring.h"
 #include "mailparse.h"
+#include "ref.h"
 #include "store.h"
 #include "token.h"
 
@@ -27,7 +28,7 @@ struct policy_msg {
 	int trusted;			/* SMTP AUTH or InternalHosts */
 	struct policy_recipient *rcpt;
 	size_t n_rcpt, cap_rcpt;
-	uint8_t ref[TOKEN_REF_LEN];	/* from a mailbox+REF recipient */
+	uint8_t ref[REF_LEN];		/* from a mailbox+REF recipient */
 	int has_ref;
 	char list[TOKEN_FIELD_MAX + 2];	/* one extra: too long is seen */
 	char profile[TOKEN_FIELD_MAX + 2];

@@ -6,8 +6,8 @@
 #include "address.h"
 #include "ctl.h"
 #include "header.h"
-#include "mailparse.h"
 #include "mint.h"
+#include "ref.h"
 #include "timefmt.h"
 #include "token.h"
 
@@ -99,40 +99,22 @@ int cmd_token(struct ctl *x)
 	return EX_OK;
 }
 
-/* The reference in a mailto URL, address or List-Unsubscribe value
- * ("<mailto:unsub+REF@example.com?subject=...>") to our mailbox; 1 with
- * ref filled. */
-static int mailto_ref(const struct ctl *x, const char *in,
-    uint8_t ref[TOKEN_REF_LEN])
-{
-	char addr[ADDRESS_MAX + 1];
-	const char *p = strcasestr(in, "mailto:");
-	size_t n;
-
-	p = p != NULL ? p + 7 : in + strspn(in, "<");
-	n = strcspn(p, "?>, \t\n");
-	if (x->cfg.mailbox[0] == '\0' || n == 0 || n > ADDRESS_MAX ||
-	    mailparse_pct_decode(p, n, addr) == 0)
-		return 0;
-	return mailparse_rcpt(addr, x->cfg.mailbox, ref) == 2;
-}
-
 /* Open the mailto reference in `in` from the store into c. */
 static int decode_ref(struct ctl *x, const char *in, int token_rc,
     struct token_claims *c)
 {
-	uint8_t ref[TOKEN_REF_LEN];
+	uint8_t ref[REF_LEN];
 	int rc, detail;
 
-	if (!mailto_ref(x, in, ref))
+	if (!ref_mailto(in, x->cfg.mailbox, ref))
 		return ctl_fail(EX_NOTFOUND, "invalid token: %s",
 		    token_strerror(token_rc));
 	if ((rc = ctl_need_store(x, 1)) != EX_OK)
 		return rc;
-	switch (mint_ref_lookup(x->kr, x->st, ref, c, &detail)) {
-	case MINT_OK:
+	switch (ref_lookup(x->kr, x->st, ref, c, &detail)) {
+	case REF_OK:
 		return EX_OK;
-	case MINT_ESTORE:
+	case REF_ESTORE:
 		return ctl_fail(EX_CONFIG, "store: %s", store_strerror(detail));
 	default:
 		return ctl_fail(EX_NOTFOUND, "unknown mailto reference "

@@ -7,6 +7,7 @@
 
 #include "codec.h"
 #include "keyring.h"
+#include "ref.h"
 #include "token.h"
 #include "unit.h"
 
@@ -273,23 +274,23 @@ START_TEST(ref_is_stable_and_binds_fields)
 {
 	struct keyring *kr = fresh_keyring("keys");
 	struct token_claims a, b;
-	uint8_t r1[TOKEN_REF_LEN], r2[TOKEN_REF_LEN];
+	uint8_t r1[REF_LEN], r2[REF_LEN];
 	uint32_t id = keyring_newest(kr)->id;
 
 	claims(&a, "a@example.com", "news", "", "", 0);
 	claims(&b, "a@example.com", "news", "p", "c", 0);
-	ck_assert_int_eq(token_ref(kr, id, &a, r1), TOKEN_OK);
-	ck_assert_int_eq(token_ref(kr, id, &b, r2), TOKEN_OK);
+	ck_assert_int_eq(ref_make(kr, id, &a, r1), TOKEN_OK);
+	ck_assert_int_eq(ref_make(kr, id, &b, r2), TOKEN_OK);
 	ck_assert_msg(memcmp(r1, r2, sizeof(r1)) == 0,
 	    "profile and campaign must not change the reference");
 	strcpy(b.list, "other");
-	ck_assert_int_eq(token_ref(kr, id, &b, r2), TOKEN_OK);
+	ck_assert_int_eq(ref_make(kr, id, &b, r2), TOKEN_OK);
 	ck_assert_msg(memcmp(r1, r2, sizeof(r1)) != 0, "list must change it");
 	b = a;
 	b.scope_all = 1;
-	ck_assert_int_eq(token_ref(kr, id, &b, r2), TOKEN_OK);
+	ck_assert_int_eq(ref_make(kr, id, &b, r2), TOKEN_OK);
 	ck_assert_msg(memcmp(r1, r2, sizeof(r1)) != 0, "scope must change it");
-	ck_assert_int_eq(token_ref(kr, id + 1, &a, r2), TOKEN_EKEY);
+	ck_assert_int_eq(ref_make(kr, id + 1, &a, r2), TOKEN_EKEY);
 	keyring_free(kr);
 }
 END_TEST
