@@ -9,6 +9,11 @@ HTTPMaxBody 1024
 PidFile $T/run/httpd.pid
 EOC
 assert_eq "$("$B/unsub-httpd" -n -c "$CONF")" "configuration OK" "-n"
+# A query-form UnsubscribeURL would make every link 404: -n refuses it.
+sed 's#^UnsubscribeURL .*#UnsubscribeURL https://unsub.example.com/unsub?t=#' "$CONF" >"$T/query.conf"
+set +e; "$B/unsub-httpd" -n -c "$T/query.conf" >"$T/o" 2>&1; rc=$?; set -e
+assert_eq "$rc" 1 "-n with UnsubscribeURL ...?t= fails"
+assert_match "query.conf:[0-9]*: UnsubscribeURL must end in a path" "$(cat "$T/o")" "-n names the query form"
 httpd_start
 
 suppressed() { ctl status "$1" --json | grep -q '"suppressed":true'; }
