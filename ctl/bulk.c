@@ -230,8 +230,8 @@ int cmd_import(struct ctl *x)
 	printf("imported %u, already suppressed %u, invalid %u\n", im->added,
 	    im->had, im->bad);
 	if (im->bad)
-		ctl_fail(EX_NOTFOUND, "%s: %u invalid lines skipped (each "
-		    "named above)", x->argv[0], im->bad);
+		ctl_fail(EX_NOTFOUND, "%s: skipped %u invalid line%s (each "
+		    "named above)", x->argv[0], im->bad, im->bad == 1 ? "" : "s");
 	rc = im->bad ? EX_NOTFOUND : EX_OK;
 done:
 	if (fp != NULL && fp != stdin)

@@ -53,7 +53,7 @@ assert_match "bad.csv:6: skipped: a quoted field is not closed" "$(cat "$T/e")" 
 assert_match "bad.csv:7: skipped: a quote inside a field" "$(cat "$T/e")" "stray quote"
 assert_match "bad.csv:8: skipped: address has no @domain" "$(cat "$T/e")" "bad address"
 assert_match "bad.csv:9: skipped: a NUL byte" "$(cat "$T/e")" "NUL byte"
-assert_match "bad.csv: 9 invalid lines skipped" "$(cat "$T/e")" "summary on stderr"
+assert_match "bad.csv: skipped 9 invalid lines" "$(cat "$T/e")" "summary on stderr"
 for n in 1 2 3 4 5 6 7 8; do
 	set +e; ctl status "bad$n@example.com" >/dev/null 2>&1; r=$?; set -e
 	assert_eq "$r" 1 "bad$n@example.com not suppressed"
