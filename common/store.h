@@ -25,7 +25,9 @@ enum store_source {
 	STORE_SRC_LANDING,
 	STORE_SRC_MANUAL,
 	STORE_SRC_IMPORT,
+	STORE_SRC_API,		/* unsub-httpd's /api/v1/ */
 };
+#define STORE_SRC_LAST STORE_SRC_API	/* the highest source */
 
 enum {
 	STORE_OK = 0,

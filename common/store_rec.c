@@ -164,7 +164,7 @@ static int event_ok(const struct store_event *ev)
 	    strlen(ev->detail) <= STORE_DETAIL_MAX &&
 	    (ev->action == STORE_UNSUBSCRIBE ||
 	    ev->action == STORE_RESUBSCRIBE) &&
-	    ev->source >= STORE_SRC_MAILTO && ev->source <= STORE_SRC_IMPORT;
+	    ev->source >= STORE_SRC_MAILTO && ev->source <= STORE_SRC_LAST;
 }
 
 /* The body of store_apply: LMDB codes are returned as they are. */

@@ -361,6 +361,16 @@ int token_open_text(const struct keyring *kr, const char *text, size_t len,
 	return rc;
 }
 
+int token_open_url(const struct keyring *kr, const char *in,
+    struct token_claims *c)
+{
+	const char *slash = strrchr(in, '/');
+
+	if (slash != NULL)
+		in = slash + 1;
+	return token_open_text(kr, in, strcspn(in, "?>&# \t\r\n"), c);
+}
+
 int token_mac(const struct keyring *kr, uint32_t key_id,
     const uint8_t *msg, size_t len, uint8_t *out, size_t outlen)
 {

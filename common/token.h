@@ -53,6 +53,10 @@ int token_seal_mail(const struct keyring *kr, struct token_claims *c,
 /* Decode text in either encoding and open it. */
 int token_open_text(const struct keyring *kr, const char *text, size_t len,
     struct token_claims *c);
+/* Open a token given as text or as the last path segment of a URL
+ * ("https://host/u/TOKEN", "<https://...>", up to a ?, >, &, # or space). */
+int token_open_url(const struct keyring *kr, const char *in,
+    struct token_claims *c);
 
 /*
  * HMAC-SHA256 of the `len` bytes of `msg` under a subkey of key `key_id`

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "keyring.h"
 #include "store.h"
+#include "store_json.h"
 
 /* Exit codes (SPEC): 0 success, 1 not found / invalid token / nothing to
  * do, 2 usage, 3 config, key or store error. */
@@ -36,11 +37,9 @@ int ctl_need_keys(struct ctl *x);
 int ctl_need_store(struct ctl *x, int read_only);
 int ctl_need_address(struct ctl *x, char *out);
 
-/* json.c: a JSON string of s (in one that is not UTF-8 each byte over
- * 0x7f becomes U+FFFD); print v (its reference is taken; NULL: out of
- * memory) compactly, as element *nth of an array being printed, or as a
- * line when nth is NULL: EX_OK, or EX_CONFIG with a message. */
-json_t *ctl_json_str(const char *s);
+/* json.c: print v (its reference is taken; NULL: out of memory)
+ * compactly, as element *nth of an array being printed, or as a line
+ * when nth is NULL: EX_OK, or EX_CONFIG with a message. */
 int ctl_json_put(json_t *v, unsigned *nth);
 
 /* query.c: print current suppressions of `scope` (NULL: all) since a time

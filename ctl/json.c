@@ -9,33 +9,6 @@
 
 #define JSON_OUT (JSON_COMPACT | JSON_PRESERVE_ORDER)
 
-/* JSON is UTF-8 and jansson refuses anything else: in a value that is not
- * (a list name or reason given in Latin-1, say) each byte over 0x7f
- * becomes U+FFFD. */
-#define REPLACEMENT "\xef\xbf\xbd"
-
-json_t *ctl_json_str(const char *s)
-{
-	json_t *v = json_string(s);
-	size_t len = strlen(s), n = 0;
-	char *r;
-
-	if (v != NULL || (r = malloc(len * 3 + 1)) == NULL)
-		return v;
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x80) {
-			r[n++] = *s;
-		} else {
-			memcpy(r + n, REPLACEMENT, 3);
-			n += 3;
-		}
-	}
-	r[n] = '\0';
-	v = json_string(r);
-	free(r);
-	return v;
-}
-
 int ctl_json_put(json_t *v, unsigned *nth)
 {
 	int rc = EX_CONFIG;

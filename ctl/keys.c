@@ -123,46 +123,26 @@ static int decode_ref(struct ctl *x, const char *in, int token_rc,
 	}
 }
 
-/* Print decoded claims as one JSON object; EX_OK or EX_CONFIG. */
-static int decode_json(const struct token_claims *c, const char *when,
-    int by_ref)
-{
-	char key[16];
-
-	snprintf(key, sizeof(key), "%08lx", (unsigned long)c->key_id);
-	return ctl_json_put(json_pack("{s:o,s:o,s:o,s:o,s:o,s:s,s:s,s:b}",
-	    "address", ctl_json_str(c->address), "list", ctl_json_str(c->list),
-	    "scope", ctl_json_str(c->scope_all ? STORE_SCOPE_ALL : c->list),
-	    "profile", ctl_json_str(c->profile),
-	    "campaign", ctl_json_str(c->campaign), "issued", when, "key", key,
-	    "reference", by_ref), NULL);
-}
-
 /* decode: verify a token (text, URL, or a mailto reference looked up in
  * the store) and show its contents. */
 int cmd_decode(struct ctl *x)
 {
 	struct token_claims c;
 	char when[TIMEFMT_LEN];
-	const char *t, *slash;
 	int rc, by_ref = 0;
 
 	if (x->argc != 1)
 		return ctl_fail(EX_USAGE, "expected one TOKEN");
 	if ((rc = ctl_need_keys(x)) != EX_OK)
 		return rc;
-	t = x->argv[0];
-	if ((slash = strrchr(t, '/')) != NULL)
-		t = slash + 1;
-	rc = token_open_text(x->kr, t, strcspn(t, "?>&# \t\n"), &c);
-	if (rc != TOKEN_OK) {
+	if ((rc = token_open_url(x->kr, x->argv[0], &c)) != TOKEN_OK) {
 		if ((rc = decode_ref(x, x->argv[0], rc, &c)) != EX_OK)
 			return rc;
 		by_ref = 1;
 	}
 	timefmt_rfc3339(c.issued, when);
 	if (x->json)
-		return decode_json(&c, when, by_ref);
+		return ctl_json_put(store_json_claims(&c, by_ref), NULL);
 	printf("address:  %s\nlist:     %s\nscope:    %s\n", c.address, c.list,
 	    c.scope_all ? "all lists" : "this list");
 	printf("profile:  %s\ncampaign: %s\n", c.profile[0] ? c.profile : "-",

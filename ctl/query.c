@@ -9,99 +9,44 @@
 #include "timefmt.h"
 #include "token.h"
 
-/* Collects status entries for printing (an address may be suppressed
- * for any number of lists). */
-struct status_acc {
-	struct store_entry *e;
-	size_t n, cap;
-	int oom;
-};
-
-/* Keep one of the address's suppressions. */
-static int status_cb(const struct store_entry *e, void *arg)
+/* Print a status built by store_json_status as text lines. */
+static void status_text(const char *addr, json_t *status)
 {
-	struct status_acc *a = arg;
+	json_t *entries = json_object_get(status, "entries"), *e;
+	size_t i;
 
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 8;
-		void *p = realloc(a->e, cap * sizeof(*a->e));
-		if (p == NULL)
-			return a->oom = 1;
-		a->e = p;
-		a->cap = cap;
+	if (json_array_size(entries) == 0)
+		printf("%s: not suppressed\n", addr);
+	json_array_foreach(entries, i, e) {
+		const char *scope = json_string_value(json_object_get(e,
+		    "scope"));
+		printf("%s: suppressed for %s since %s (%s)\n", addr,
+		    strcmp(scope, STORE_SCOPE_ALL) ? scope : "all lists",
+		    json_string_value(json_object_get(e, "since")),
+		    json_string_value(json_object_get(e, "source")));
 	}
-	a->e[a->n++] = *e;
-	return 0;
-}
-
-/* One current suppression as {"scope","since","source"}, after "address"
- * when address is not NULL (list, export). */
-static json_t *entry_json(const struct store_entry *e, const char *address)
-{
-	char when[TIMEFMT_LEN];
-	json_t *a = address ? ctl_json_str(address) : NULL;
-
-	if (address != NULL && a == NULL)
-		return NULL;
-	timefmt_rfc3339(e->time, when);
-	return json_pack("{s:o*,s:o,s:s,s:s}", "address", a,
-	    "scope", ctl_json_str(e->scope), "since", when,
-	    "source", store_source_name(e->source));
-}
-
-/* Print the status of addr as one JSON object. */
-static int status_json(const char *addr, const struct status_acc *a)
-{
-	json_t *scopes = json_array(), *entries = json_array();
-	int bad = 0;
-
-	for (size_t i = 0; i < a->n; i++)
-		bad |= json_array_append_new(scopes,
-		    ctl_json_str(a->e[i].scope)) |
-		    json_array_append_new(entries, entry_json(&a->e[i], NULL));
-	if (bad) {
-		json_decref(scopes);
-		json_decref(entries);
-		return ctl_json_put(NULL, NULL);	/* out of memory */
-	}
-	return ctl_json_put(json_pack("{s:o,s:b,s:o,s:o}", "address",
-	    ctl_json_str(addr), "suppressed", a->n > 0, "scopes", scopes,
-	    "entries", entries), NULL);
 }
 
 /* status: suppression state; exit 0 if suppressed, 1 if not. */
 int cmd_status(struct ctl *x)
 {
-	char addr[ADDRESS_MAX + 1], when[TIMEFMT_LEN];
-	struct status_acc a = { NULL, 0, 0, 0 };
+	char addr[ADDRESS_MAX + 1];
+	json_t *status;
 	int rc;
 
 	if ((rc = ctl_need_address(x, addr)) != EX_OK ||
 	    (rc = ctl_need_store(x, 1)) != EX_OK)
 		return rc;
-	rc = store_status(x->st, addr, status_cb, &a);
-	if ((rc != STORE_OK && rc != STORE_ENOTFOUND) || a.oom) {
-		rc = ctl_fail(EX_CONFIG, "store: %s", a.oom ? "out of memory" :
-		    store_strerror(rc));
-		goto done;
+	if ((rc = store_json_status(x->st, addr, &status)) != STORE_OK)
+		return ctl_fail(EX_CONFIG, "store: %s", store_strerror(rc));
+	rc = json_is_true(json_object_get(status, "suppressed")) ? EX_OK :
+	    EX_NOTFOUND;
+	if (!x->json) {
+		status_text(addr, status);
+		json_decref(status);
+		return rc;
 	}
-	rc = a.n ? EX_OK : EX_NOTFOUND;
-	if (x->json) {
-		if (status_json(addr, &a) != EX_OK)
-			rc = EX_CONFIG;
-		goto done;
-	}
-	if (a.n == 0)
-		printf("%s: not suppressed\n", addr);
-	for (size_t i = 0; i < a.n; i++) {
-		timefmt_rfc3339(a.e[i].time, when);
-		printf("%s: suppressed for %s since %s (%s)\n", addr,
-		    strcmp(a.e[i].scope, STORE_SCOPE_ALL) ? a.e[i].scope :
-		    "all lists", when, store_source_name(a.e[i].source));
-	}
-done:
-	free(a.e);
-	return rc;
+	return ctl_json_put(status, NULL) != EX_OK ? EX_CONFIG : rc;
 }
 
 /* Record one change for the add and resubscribe verbs. */
@@ -175,28 +120,31 @@ static int rows_end(struct ctl *x, int rc)
 	return x->out_failed ? EX_CONFIG : EX_OK;
 }
 
-/* Print one history event as text or a JSON array element. */
+/* Print one history event as a text line. */
 static int history_cb(const struct store_event *ev, void *arg)
 {
 	struct ctl *x = arg;
 	char when[TIMEFMT_LEN];
 
 	timefmt_rfc3339(ev->time, when);
-	if (!x->json) {
-		printf("%s  %-11s  %-12s  %-12s%s%s\n", when,
-		    store_action_name(ev->action), ev->scope,
-		    store_source_name(ev->source), ev->detail[0] ? "  " : "",
-		    ev->detail);
-		x->count++;
-		return 0;
-	}
-	x->out_failed = ctl_json_put(json_pack("{s:s,s:s,s:o,s:s,s:o,s:I}",
-	    "time", when, "action", store_action_name(ev->action),
-	    "scope", ctl_json_str(ev->scope),
-	    "source", store_source_name(ev->source),
-	    "detail", ctl_json_str(ev->detail),
-	    "seq", (json_int_t)ev->seq), &x->count) != EX_OK;
-	return x->out_failed;
+	printf("%s  %-11s  %-12s  %-12s%s%s\n", when,
+	    store_action_name(ev->action), ev->scope,
+	    store_source_name(ev->source), ev->detail[0] ? "  " : "",
+	    ev->detail);
+	x->count++;
+	return 0;
+}
+
+/* history --json: the address's events as one array. */
+static int history_json(struct ctl *x, const char *addr)
+{
+	json_t *events;
+	int rc = store_json_history(x->st, addr, &events);
+
+	if (rc != STORE_OK)
+		return ctl_fail(EX_CONFIG, "store: %s", store_strerror(rc));
+	rc = json_array_size(events) > 0 ? EX_OK : EX_NOTFOUND;
+	return ctl_json_put(events, NULL) != EX_OK ? EX_CONFIG : rc;
 }
 
 /* history: the address's events, oldest first. */
@@ -208,13 +156,14 @@ int cmd_history(struct ctl *x)
 	if ((rc = ctl_need_address(x, addr)) != EX_OK ||
 	    (rc = ctl_need_store(x, 1)) != EX_OK)
 		return rc;
+	if (x->json)
+		return history_json(x, addr);
 	rows_begin(x);
 	if ((rc = rows_end(x, store_history(x->st, addr, history_cb, x))) !=
 	    EX_OK)
 		return rc;
-	if (x->count == 0)	/* --json has printed [] */
-		return x->json ? EX_NOTFOUND : ctl_fail(EX_NOTFOUND,
-		    "%s: no history", addr);
+	if (x->count == 0)
+		return ctl_fail(EX_NOTFOUND, "%s: no history", addr);
 	return EX_OK;
 }
 
@@ -244,7 +193,7 @@ static int entry_cb(const struct store_entry *e, void *arg)
 	const char *src = store_source_name(e->source);
 
 	if (x->json || (x->format && strcmp(x->format, "jsonl") == 0)) {
-		x->out_failed = ctl_json_put(entry_json(e, e->address),
+		x->out_failed = ctl_json_put(store_json_entry(e, e->address),
 		    x->json ? &x->count : NULL) != EX_OK;
 		return x->out_failed;
 	}
@@ -283,7 +232,7 @@ int cmd_list(struct ctl *x)
 
 /* Counters for stats. */
 struct stats_acc {
-	unsigned long total, all, by_src[STORE_SRC_IMPORT + 1];
+	unsigned long total, all, by_src[STORE_SRC_LAST + 1];
 };
 
 /* Count one suppression. */
@@ -294,7 +243,7 @@ static int stats_cb(const struct store_entry *e, void *arg)
 	s->total++;
 	if (strcmp(e->scope, STORE_SCOPE_ALL) == 0)
 		s->all++;
-	if (e->source >= STORE_SRC_MAILTO && e->source <= STORE_SRC_IMPORT)
+	if (e->source >= STORE_SRC_MAILTO && e->source <= STORE_SRC_LAST)
 		s->by_src[e->source]++;
 	return 0;
 }
@@ -313,7 +262,7 @@ int cmd_stats(struct ctl *x)
 		return ctl_fail(EX_CONFIG, "store: %s", store_strerror(rc));
 	printf("suppressions: %lu\nscope all lists: %lu\nscope one list: "
 	    "%lu\n", s.total, s.all, s.total - s.all);
-	for (int i = STORE_SRC_MAILTO; i <= STORE_SRC_IMPORT; i++)
+	for (int i = STORE_SRC_MAILTO; i <= STORE_SRC_LAST; i++)
 		printf("source %s: %lu\n", store_source_name(i), s.by_src[i]);
 	return EX_OK;
 }
