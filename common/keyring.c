@@ -44,13 +44,10 @@ static int parse_line(const char *line, struct keyring_key *k)
 	return 0;
 }
 
-/* Read every key from an open file, checking its mode first. */
-static int read_keys(FILE *fp, const char *path, struct keyring *kr,
-    char *err, size_t errsz)
+int keyring_file_private(FILE *fp, const char *path, char *err,
+    size_t errsz)
 {
 	struct stat sb;
-	char line[256];
-	unsigned lineno = 0;
 
 	if (fstat(fileno(fp), &sb) < 0) {
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
@@ -61,6 +58,19 @@ static int read_keys(FILE *fp, const char *path, struct keyring *kr,
 		    "chmod 0600 it", path, (unsigned)(sb.st_mode & 07777));
 		return KEYRING_EPERM;
 	}
+	return KEYRING_OK;
+}
+
+/* Read every key from an open file, checking its mode first. */
+static int read_keys(FILE *fp, const char *path, struct keyring *kr,
+    char *err, size_t errsz)
+{
+	char line[256];
+	unsigned lineno = 0;
+	int rc;
+
+	if ((rc = keyring_file_private(fp, path, err, errsz)) != KEYRING_OK)
+		return rc;
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';

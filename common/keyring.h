@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #define KEYRING_KEYLEN 32	/* AES-256 */
@@ -34,6 +35,11 @@ enum {
  * `err` holds a one-line reason.
  */
 int keyring_load(const char *path, struct keyring **out, char *err,
+    size_t errsz);
+/* Is the open secret file `fp` (at `path`) private to its owner?
+ * KEYRING_OK, KEYRING_EPERM when group or others may read or write it,
+ * KEYRING_EIO; `err` says why.  Every secret file is held to this. */
+int keyring_file_private(FILE *fp, const char *path, char *err,
     size_t errsz);
 /* Append a fresh random key, creating the file with mode 0600. */
 int keyring_generate(const char *path, time_t now, uint32_t *id_out,
