@@ -116,6 +116,11 @@ static const struct opt opts[] = {
 	{ "HTTPThreads", T_SIZE, F(http_threads), 0, "4", 1, 256, NULL,
 	  "HTTP worker threads (one more thread commits the "
 	  "unsubscribes)" },
+	{ "APITokenFile", T_STR, S(api_token_file), "", 0, 0, NULL,
+	  "bearer secrets of unsub-httpd's /api/v1/, one a line (several: "
+	  "rotation), mode 0600 or stricter; empty: no API" },
+	{ "MetricsListen", T_STR, S(metrics_listen), "", 0, 0, NULL,
+	  "unsub-milter's Prometheus /metrics address:port (empty: none)" },
 	{ "HTTPMaxBody", T_SIZE, F(http_max_body), 0, "8192", 256, 1048576,
 	  NULL, "largest accepted request body in bytes" },
 };

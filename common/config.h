@@ -60,6 +60,8 @@ struct config {
 	size_t http_timeout;
 	size_t http_threads;
 	size_t http_max_body;
+	char api_token_file[CONFIG_PATH_MAX];	/* APITokenFile */
+	char metrics_listen[CONFIG_STR_MAX];	/* MetricsListen */
 };
 
 /* Fill `c` with every default. */

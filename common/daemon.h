@@ -3,6 +3,7 @@
 #define UNSUB_DAEMON_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "store.h"
@@ -59,5 +60,12 @@ int daemon_socket_claim(const char *path, const char *user, unsigned mode,
 /* TCP_NODELAY on this process's listening TCP sockets (libmilter's, which
  * it does not expose); -1 (errno set) if one could not take it. */
 int daemon_nodelay_listeners(void);
+
+/* Parse "host:port" or "[v6]:port" (HTTPListen, MetricsListen) into ss:
+ * 0 or -1. */
+int daemon_parse_listen(const char *s, struct sockaddr_storage *ss);
+/* Bind and listen on such an address (before privileges are dropped);
+ * the socket, or -1 with errno set. */
+int daemon_listen_tcp(const char *spec);
 
 #endif
