@@ -39,6 +39,8 @@ void page_mask(const char *address, char *out, size_t outsz);
 struct httpd {
 	struct config cfg;
 	struct keyring *kr;	/* replaced on SIGHUP/SIGUSR1 under kr_lock */
+	struct bearer *api;	/* APITokenFile's secrets, likewise; NULL:
+				 * no API */
 	pthread_rwlock_t kr_lock;
 	struct store *st;
 	struct committer *cm;	/* records the POSTs' unsubscribes */
@@ -73,6 +75,10 @@ void committer_stop(struct committer *cm);
 void committer_free(struct committer *cm);
 
 MHD_AccessHandlerCallback routes_handler(void);
+/* Queue p's change (p->ev set) from connection c for the committer: 1
+ * when c is suspended until it is recorded, 0 when recorded already
+ * (shutting down).  Counted in routes_posts_open() until answered. */
+int routes_submit(struct httpd *h, struct MHD_Connection *c, struct post *p);
 /* Log an unsubscribe's outcome and count it. */
 void routes_recorded(const struct post *p);
 /* From now on every answer closes its connection (shutting down). */
@@ -81,5 +87,20 @@ void routes_stopping(void);
 int routes_posts_open(void);
 void routes_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe);
+
+/* api.c: the integration API under /api/ when APITokenFile is set. */
+struct api_req;
+/* Is url the API's? */
+int api_path(const struct httpd *h, const char *url);
+/* The access handler for an API request: *state starts NULL and is freed
+ * with api_free; p is the request's own, for the committer. */
+enum MHD_Result api_handler(struct httpd *h, struct MHD_Connection *c,
+    const char *url, const char *method, const char *upload,
+    size_t *upload_size, struct api_req **state, struct post *p);
+/* Answer a change once the committer has recorded it, or failed. */
+enum MHD_Result api_recorded(struct MHD_Connection *c, const struct post *p);
+void api_free(struct api_req *r);
+/* The API's counters in Prometheus text; returns the length written. */
+size_t api_metrics(char *buf, size_t size);
 
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bearer.h"
 #include "daemon.h"
 #include "httpd.h"
 #include "log.h"
@@ -52,6 +53,9 @@ static int load(const char *path, struct httpd *h, char **cert, char **key,
 	if (config_load(path, &h->cfg, err, errsz) != 0 ||
 	    keyring_load(h->cfg.key_file, &h->kr, err, errsz) != 0 ||
 	    page_load(h->cfg.http_templates, err, errsz) != 0)
+		return -1;
+	if (h->cfg.api_token_file[0] != '\0' && bearer_load(
+	    h->cfg.api_token_file, &h->api, err, errsz) != BEARER_OK)
 		return -1;
 	if (h->cfg.url[0] == '\0') {
 		snprintf(err, errsz, "%s: UnsubscribeURL is not set", path);
@@ -123,23 +127,33 @@ static struct MHD_Daemon *start(struct httpd *h, int fd, const char *cert,
 	    MHD_OPTION_END);
 }
 
-/* Read the keyring again (new keys from unsubctl genkey); the running
- * one stays when the file cannot be read. */
+/* Read the keyring and the API's secrets again (new keys from unsubctl
+ * genkey, a rotated secret); the running ones stay when a file cannot be
+ * read. */
 static void reload_keys(struct httpd *h)
 {
 	struct keyring *kr = NULL, *old;
+	struct bearer *api = NULL, *old_api;
 	char err[1024];
 
-	if (keyring_load(h->cfg.key_file, &kr, err, sizeof(err)) != 0) {
+	if (keyring_load(h->cfg.key_file, &kr, err, sizeof(err)) != 0 ||
+	    (h->cfg.api_token_file[0] != '\0' && bearer_load(
+	    h->cfg.api_token_file, &api, err, sizeof(err)) != BEARER_OK)) {
 		log_err("reload failed, keeping the running keys: %s", err);
+		keyring_free(kr);
 		return;
 	}
 	pthread_rwlock_wrlock(&h->kr_lock);
 	old = h->kr;
 	h->kr = kr;
+	old_api = h->api;
+	h->api = api;
 	pthread_rwlock_unlock(&h->kr_lock);
 	keyring_free(old);
-	log_info("reloaded %s (%zu keys)", h->cfg.key_file, keyring_count(kr));
+	bearer_free(old_api);
+	log_info("reloaded %s (%zu keys)%s%s", h->cfg.key_file,
+	    keyring_count(kr), api ? " and " : "",
+	    api ? h->cfg.api_token_file : "");
 }
 
 /* Take no new connections; record what is queued (no connection may stay
@@ -193,6 +207,7 @@ int main(int argc, char **argv)
 		else
 			printf("configuration OK\n");
 		keyring_free(h.kr);
+		bearer_free(h.api);
 		free(cert);
 		free(key);
 		return rc < 0 ? 1 : 0;
@@ -233,6 +248,7 @@ int main(int argc, char **argv)
 	log_info("stopping on signal %d", sig);
 	stop(&h, d);
 	keyring_free(h.kr);
+	bearer_free(h.api);
 	free(cert);
 	free(key);
 	return 0;

@@ -22,6 +22,7 @@ static const char *const outcome_names[O_OUTCOMES] = { "unsubscribed",
 static atomic_ulong outcomes[O_OUTCOMES];
 static atomic_ulong by_source[STORE_SRC_LAST + 1];
 static atomic_int posts_open;
+#define METRICS_MAX 8192	/* /metrics text */
 static atomic_int stopping;	/* answers close their connections */
 
 /* One request's state across the handler's calls.  Form values may arrive
@@ -39,6 +40,8 @@ struct req {
 	char reason[STORE_DETAIL_MAX / 2];
 	char list[TOKEN_FIELD_MAX + 1];	/* the token's, for the page */
 	struct post post;	/* the unsubscribe, once submitted */
+	int api;		/* an API request: api.c's, with ar */
+	struct api_req *ar;
 };
 
 /* Put a piece of a field's value at `off`; too long a value is cut (each
@@ -185,16 +188,32 @@ static enum MHD_Result landing(struct httpd *h, struct MHD_Connection *c,
 
 void routes_recorded(const struct post *p)
 {
-	if (p->rc != STORE_OK) {
-		log_warn("unsubscribe address=%s client=%s: store error: %s; "
-		    "503", p->ev.address, p->ip, p->err);
+	const char *act = store_action_name(p->ev.action);
+
+	if (p->rc == STORE_ENOTFOUND) {
+		log_info("%s address=%s scope=%s client=%s: not suppressed, "
+		    "nothing recorded", act, p->ev.address, p->ev.scope, p->ip);
 		return;
 	}
-	atomic_fetch_add(&by_source[p->ev.source], 1);
-	log_info("unsubscribe recorded address=%s scope=%s source=%s "
-	    "client=%s%s", p->ev.address, p->ev.scope,
-	    store_source_name(p->ev.source), p->ip,
+	if (p->rc != STORE_OK) {
+		log_warn("%s address=%s client=%s: store error: %s; 503", act,
+		    p->ev.address, p->ip, p->err);
+		return;
+	}
+	if (p->ev.action == STORE_UNSUBSCRIBE)
+		atomic_fetch_add(&by_source[p->ev.source], 1);
+	log_info("%s recorded address=%s scope=%s source=%s client=%s%s", act,
+	    p->ev.address, p->ev.scope, store_source_name(p->ev.source), p->ip,
 	    p->changed ? "" : " (repeat)");
+}
+
+int routes_submit(struct httpd *h, struct MHD_Connection *c, struct post *p)
+{
+	client_ip(c, p->ip, sizeof(p->ip));
+	p->conn = c;
+	p->open = 1;
+	atomic_fetch_add(&posts_open, 1);
+	return committer_submit(h->cm, p);
 }
 
 /* Answer a POST once its unsubscribe is recorded, or failed: 200 or 503. */
@@ -218,8 +237,7 @@ static enum MHD_Result recorded(struct MHD_Connection *c, const struct req *r)
 static enum MHD_Result unsubscribe(struct httpd *h, struct MHD_Connection *c,
     const char *url, const struct token_claims *tc, struct req *r)
 {
-	struct post *p = &r->post;
-	struct store_event *ev = &p->ev;
+	struct store_event *ev = &r->post.ev;
 	int one_click = !r->bad_form && strcmp(r->one_click, "One-Click") == 0;
 	int from_page = !r->bad_form && strcmp(r->from, "page") == 0;
 
@@ -240,11 +258,7 @@ static enum MHD_Result unsubscribe(struct httpd *h, struct MHD_Connection *c,
 	if (!one_click)
 		store_detail_add(ev->detail, "reason", r->reason);
 	snprintf(r->list, sizeof(r->list), "%s", tc->list);
-	client_ip(c, p->ip, sizeof(p->ip));
-	p->conn = c;
-	p->open = 1;
-	atomic_fetch_add(&posts_open, 1);
-	if (committer_submit(h->cm, p))
+	if (routes_submit(h, c, &r->post))
 		return MHD_YES;
 	return recorded(c, r);	/* recorded already (shutting down) */
 }
@@ -252,27 +266,31 @@ static enum MHD_Result unsubscribe(struct httpd *h, struct MHD_Connection *c,
 /* /metrics in Prometheus text format. */
 static enum MHD_Result metrics(struct MHD_Connection *c)
 {
-	char *buf = malloc(4096);
+	static const enum store_source sources[] = { STORE_SRC_ONECLICK,
+		STORE_SRC_LANDING, STORE_SRC_API };
+	char *buf = malloc(METRICS_MAX);
 	size_t off = 0;
 
 	if (buf == NULL)
 		return MHD_NO;
-	off += (size_t)snprintf(buf + off, 4096 - off,
+	off += (size_t)snprintf(buf + off, METRICS_MAX - off,
 	    "# HELP unsub_http_requests_total HTTP requests by outcome.\n"
 	    "# TYPE unsub_http_requests_total counter\n");
 	for (int i = 0; i < O_OUTCOMES; i++)
-		off += (size_t)snprintf(buf + off, 4096 - off,
+		off += (size_t)snprintf(buf + off, METRICS_MAX - off,
 		    "unsub_http_requests_total{outcome=\"%s\"} %lu\n",
 		    outcome_names[i], atomic_load(&outcomes[i]) +
 		    (i == O_METRICS));
-	off += (size_t)snprintf(buf + off, 4096 - off,
+	off += (size_t)snprintf(buf + off, METRICS_MAX - off,
 	    "# HELP unsub_unsubscribes_total Unsubscribes recorded by "
 	    "unsub-httpd, by source.\n"
 	    "# TYPE unsub_unsubscribes_total counter\n");
-	for (int s = STORE_SRC_ONECLICK; s <= STORE_SRC_LANDING; s++)
-		off += (size_t)snprintf(buf + off, 4096 - off,
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+		off += (size_t)snprintf(buf + off, METRICS_MAX - off,
 		    "unsub_unsubscribes_total{source=\"%s\"} %lu\n",
-		    store_source_name(s), atomic_load(&by_source[s]));
+		    store_source_name(sources[i]),
+		    atomic_load(&by_source[sources[i]]));
+	off += api_metrics(buf + off, METRICS_MAX - off);
 	return reply(c, MHD_HTTP_OK, O_METRICS,
 	    "text/plain; version=0.0.4; charset=utf-8", buf, off);
 }
@@ -339,6 +357,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	const char *cl;
 
 	(void)version;
+	if (r == NULL && api_path(h, url)) {
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			return MHD_NO;
+		*con_cls = r;
+		r->api = 1;
+	}
+	if (r != NULL && r->api)
+		return api_handler(h, c, url, method, upload_data,
+		    upload_data_size, &r->ar, &r->post);
 	if (r == NULL) {
 		if ((r = calloc(1, sizeof(*r))) == NULL)
 			return MHD_NO;
@@ -405,6 +432,7 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		atomic_fetch_sub(&posts_open, 1);
 	if (r->pp != NULL)
 		MHD_destroy_post_processor(r->pp);
+	api_free(r->ar);
 	free(r);
 	*con_cls = NULL;
 }
