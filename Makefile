@@ -34,7 +34,7 @@ all: $(PROGS)
 $(B)/common/%.o: common/%.c $(B)/flags $(wildcard common/*.h) | $(B)/common
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon -c -o $@ $<
 $(B)/milter/%.o: milter/%.c $(B)/flags $(wildcard common/*.h milter/*.h) | $(B)/milter
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -Icommon -c -o $@ $<
 $(B)/httpd/%.o: httpd/%.c $(B)/flags $(wildcard common/*.h httpd/*.h) | $(B)/httpd
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -Icommon -c -o $@ $<
 $(B)/ctl/%.o: ctl/%.c $(B)/flags $(wildcard common/*.h ctl/*.h) | $(B)/ctl
@@ -44,7 +44,7 @@ $(B)/libunsub.a: $(COMMON)
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/unsub-milter: $(MILTER) $(B)/libunsub.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lmilter $(LDLIBS_C)
+	$(CC) $(LDFLAGS) -o $@ $^ -lmilter $(shell pkg-config --libs libmicrohttpd) $(LDLIBS_C)
 $(B)/unsub-httpd: $(HTTPD) $(B)/libunsub.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmicrohttpd) $(LDLIBS_C)
 $(B)/unsubctl: $(CTL) $(B)/libunsub.a

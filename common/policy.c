@@ -136,6 +136,7 @@ static void policy_store_failed(struct policy_edits *e, const char *what,
 	    store_strerror(rc), tempfail ? "tempfail" : "accepted "
 	    "(StoreFailure accept)");
 	e->warn = 1;
+	e->store_error = 1;
 	if (tempfail)
 		set_reply(e, POLICY_TEMPFAIL, "451", "4.3.0",
 		    "unsubscribe store unavailable, try again later");
@@ -193,6 +194,7 @@ static long drop_suppressed(const struct config *cfg, struct store *st,
 		} else if (remain++ == 0)
 			*kept = i;
 	}
+	e->n_suppressed = e->n_del_rcpt;
 	return remain;
 }
 
@@ -381,6 +383,7 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 {
 	struct find f = { .kr = kr, .worst = 0 };
 	struct store_event ev;
+	struct timespec t0, t1;
 	int rc, changed = 0, found;
 
 	found = find_by_ref(kr, st, m, &f, &rc);
@@ -407,7 +410,8 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 		    "seen, nothing recorded)" : f.worst == TOKEN_EKEY ?
 		    " (token from an unknown key, nothing recorded)" : "",
 		    cfg->pass_untokened ? "passed on for a human" : "rejected");
-		e->warn = f.worst != 0;	/* a forgery or a lost key */
+		e->warn = e->token_refused = f.worst != 0; /* a forgery or a
+							     * lost key */
 		if (!cfg->pass_untokened)
 			set_reply(e, POLICY_REJECT, "550", "5.7.1",
 			    "no valid unsubscribe token found in this message");
@@ -420,10 +424,15 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 	strcpy(ev.scope, f.c.scope_all ? STORE_SCOPE_ALL : f.c.list);
 	store_detail_add(ev.detail, "campaign", f.c.campaign);
 	store_detail_add(ev.detail, "profile", f.c.profile);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((rc = store_record(st, &ev, &changed)) != STORE_OK) {
 		policy_store_failed(e, "inbound", rc, 1);
 		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	e->recorded = ev.source;
+	e->commit_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
+	    (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
 	snprintf(e->log, sizeof(e->log), "inbound: unsubscribe recorded "
 	    "address=%s scope=%s source=mailto%s; message %s", ev.address,
 	    ev.scope, changed ? "" : " (repeat)",
@@ -446,10 +455,13 @@ void policy_decide(const struct config *cfg, const struct keyring *kr,
 {
 	memset(e, 0, sizeof(*e));
 	e->verdict = POLICY_ACCEPT;
-	if (m->mp != NULL)
+	if (m->mp != NULL) {
+		e->role = POLICY_ROLE_INBOUND;
 		inbound(cfg, kr, st, m, e);
-	else if (m->trusted && m->n_list > 0)
+	} else if (m->trusted && m->n_list > 0) {
+		e->role = POLICY_ROLE_OUTBOUND;
 		outbound(cfg, kr, st, m, e);
+	}
 }
 
 void policy_edits_free(struct policy_edits *e)

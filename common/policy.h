@@ -37,6 +37,8 @@ struct policy_msg {
 	struct mailparse *mp;		/* inbound only */
 };
 
+enum policy_role { POLICY_ROLE_NONE, POLICY_ROLE_OUTBOUND,
+	POLICY_ROLE_INBOUND, POLICY_ROLES };
 enum policy_verdict { POLICY_ACCEPT, POLICY_REJECT, POLICY_TEMPFAIL,
 	POLICY_DISCARD };
 
@@ -54,6 +56,13 @@ struct policy_edits {
 	char tag[ADDRESS_MAX + 64];		/* X-Unsub-Suppressed value */
 	char log[512];				/* one line saying what and why */
 	int warn;		/* log at warning: the operator should act */
+	/* What happened, for the milter's metrics: */
+	enum policy_role role;
+	size_t n_suppressed;	/* recipients found suppressed */
+	int store_error;	/* a store call failed */
+	int token_refused;	/* inbound: a forged or unknown-key token */
+	enum store_source recorded;	/* 0, or an unsubscribe's source */
+	uint64_t commit_ns;	/* its synced commit took this long */
 };
 
 /* Reset a message for reuse (frees recipients and the parser). */

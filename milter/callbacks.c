@@ -5,7 +5,6 @@
 
 #include "log.h"
 #include "milter.h"
-#include "policy.h"
 
 struct conn {
 	unsigned long steps;	/* negotiated protocol flags */
@@ -167,10 +166,12 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		    qid ? qid : "NOQUEUE");
 		c->failed = 0;
 		policy_msg_reset(&c->msg);
+		metrics_message(NULL, SMFIS_TEMPFAIL);
 		return SMFIS_TEMPFAIL;
 	}
 	policy_decide(&c->snap->cfg, c->snap->kr, milter_store(), &c->msg, &e);
 	rc = apply(ctx, c, &e);
+	metrics_message(&e, rc);
 	if (rc == SMFIS_TEMPFAIL && e.verdict != POLICY_TEMPFAIL)
 		log_err("%s: MTA refused a message edit; tempfail",
 		    qid ? qid : "NOQUEUE");

@@ -53,6 +53,7 @@ struct store *milter_store(void)
 static struct snap *snap_load(const char *path, char *err, size_t errsz)
 {
 	struct snap *s = calloc(1, sizeof(*s));
+	struct sockaddr_storage ss;
 
 	if (s == NULL) {
 		snprintf(err, errsz, "out of memory");
@@ -63,6 +64,14 @@ static struct snap *snap_load(const char *path, char *err, size_t errsz)
 	if (config_load(path, &s->cfg, err, errsz) != 0 ||
 	    keyring_load(s->cfg.key_file, &s->kr, err, errsz) != 0) {
 		free(s);
+		return NULL;
+	}
+	if (s->cfg.metrics_listen[0] != '\0' &&
+	    daemon_parse_listen(s->cfg.metrics_listen, &ss) < 0) {
+		snprintf(err, errsz, "%s: MetricsListen \"%s\": want "
+		    "address:port or [address]:port", path,
+		    s->cfg.metrics_listen);
+		snap_put(s);
 		return NULL;
 	}
 	if (s->cfg.url[0] == '\0' && s->cfg.mailbox[0] == '\0') {
@@ -166,7 +175,7 @@ int main(int argc, char **argv)
 	char err[1024];
 	sigset_t set;
 	pthread_t tid;
-	int sig;
+	int sig, metrics_fd = -1;
 
 	if (daemon_args(argc, argv, CONFIG_FILE_DEFAULT, &a) < 0)
 		usage();
@@ -192,6 +201,11 @@ int main(int argc, char **argv)
 	    daemon_pidfile_write(snap_current->cfg.pid_file, err,
 	    sizeof(err)) < 0)
 		log_fatal("%s", err);
+	if (snap_current->cfg.metrics_listen[0] != '\0' &&
+	    (metrics_fd = daemon_listen_tcp(snap_current->cfg.metrics_listen))
+	    < 0)
+		log_fatal("cannot listen on MetricsListen %s: %s",
+		    snap_current->cfg.metrics_listen, strerror(errno));
 	if (daemon_nodelay_listeners() < 0)
 		log_warn("TCP_NODELAY on the milter socket: %s",
 		    strerror(errno));
@@ -208,6 +222,9 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (metrics_fd >= 0 && metrics_start(metrics_fd) < 0)
+		log_fatal("cannot serve /metrics on %s",
+		    snap_current->cfg.metrics_listen);
 	if (pthread_create(&tid, NULL, milter_thread, NULL) != 0)
 		log_fatal("cannot start the milter thread");
 	log_info("started on %s (%zu keys, store %s)",

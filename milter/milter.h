@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "keyring.h"
+#include "policy.h"
 #include "store.h"
 
 /* Config and keys as of one (re)load; each connection holds a reference
@@ -21,5 +22,11 @@ void snap_put(struct snap *s);
 struct store *milter_store(void);
 
 extern struct smfiDesc milter_desc;
+
+/* metrics.c: count one message's outcome (e NULL: failed before a
+ * decision); serve /metrics on the listening socket fd (MetricsListen,
+ * bound before privileges were dropped): 0 or -1. */
+void metrics_message(const struct policy_edits *e, sfsistat rc);
+int metrics_start(int fd);
 
 #endif
