@@ -108,6 +108,24 @@ for sock in unix inet; do
 	PIDS=""
 done
 
+# MetricsListen on against off: two milters on one store, the same bulk
+# load on each in turn (counting is skipped when it is off).
+mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sed "s#^Socket .*#Socket unix:$T/off.sock#" "$T/conf" >"$T/conf.off"
+sed "s#^Socket .*#Socket unix:$T/on.sock#" "$T/conf" >"$T/conf.on"
+echo "MetricsListen 127.0.0.1:$mport" >>"$T/conf.on"
+"$B/unsub-milter" -f -c "$T/conf.on" 2>"$T/milter.log" & PIDS="$PIDS $!"
+"$B/unsub-milter" -f -c "$T/conf.off" 2>"$T/milter.log" & PIDS="$PIDS $!"
+wait_sock "unix:$T/on.sock"; wait_sock "unix:$T/off.sock"
+set -- $(rates 16 1250 bulk "unix:$T/on.sock" "unix:$T/off.sock")
+counted=$(curl -sf "http://127.0.0.1:$mport/metrics" |
+    sed -n 's/^unsub_milter_headers_added_total //p')
+echo "milter unix conns=16 bulk, MetricsListen on: $1 msgs/s ($counted" \
+    "counted); off: $2 msgs/s (ratio $(ratio $1 $2))"
+for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+wait 2>/dev/null || true
+PIDS=""
+
 # One-click POSTs with wrk against the landing page GETs of the same URLs
 # on the same server: a GET opens the token and reads the store, a POST
 # also waits for its synced commit.  In turn, two rounds, best of each.

@@ -1,7 +1,8 @@
 /* metrics.c - unsub-milter's counters and its Prometheus /metrics
  * listener (MetricsListen).  Each message costs a few relaxed atomic
  * additions on counters no other code writes; the listener is one
- * libmicrohttpd thread that only reads them. */
+ * libmicrohttpd thread that only reads them.  Without MetricsListen
+ * nothing is counted. */
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ static atomic_ulong messages[POLICY_ROLES][OUTCOMES];
 static atomic_ulong headers_added, rcpts_suppressed, tokens_refused;
 static atomic_ulong store_errors, by_source[STORE_SRC_LAST + 1];
 static atomic_ulong commit_le[BUCKETS], commit_count, commit_sum_ns;
+static int enabled;	/* set once, before the first message */
 
 void metrics_message(const struct policy_edits *e, sfsistat rc)
 {
@@ -43,6 +45,8 @@ void metrics_message(const struct policy_edits *e, sfsistat rc)
 	    rc == SMFIS_TEMPFAIL ? OUT_TEMPFAILED :
 	    rc == SMFIS_DISCARD ? OUT_DISCARDED : OUT_ACCEPTED;
 
+	if (!enabled)
+		return;
 	ADD(messages[e ? e->role : POLICY_ROLE_NONE][o], 1);
 	if (e == NULL)
 		return;
@@ -170,6 +174,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 
 int metrics_start(int fd)
 {
+	enabled = 1;
 	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
 	    NULL, handler, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, 16u,
