@@ -121,7 +121,8 @@ install: all
 	install -m 0644 man/*.5 $(DESTDIR)$(mandir)/man5/
 	install -m 0644 conf/unsub-milter.conf $(DESTDIR)$(sysconfdir)/unsub-milter/unsub-milter.conf.example
 	install -m 0644 conf/templates/*.html $(DESTDIR)$(sysconfdir)/unsub-milter/templates/
-	install -m 0644 README.md $(DESTDIR)$(docdir)/
+	install -m 0644 README.md doc/openapi.json conf/grafana-unsub.json \
+	    $(DESTDIR)$(docdir)/
 	install -m 0644 conf/*.conf conf/*.cf conf/*.mc $(DESTDIR)$(docdir)/examples/
 	sed 's#@sbindir@#$(sbindir)#g; s#@sysconfdir@#$(sysconfdir)#g' \
 	    conf/unsub-milter.service >$(DESTDIR)$(unitdir)/unsub-milter.service
