@@ -177,6 +177,10 @@ m=$(curl -s "$BASE/metrics")
 assert_match '^unsub_http_api_requests_total\{code="unauthorized"\} 3$' "$m" "401s counted"
 assert_match '^unsub_http_api_requests_total\{code="too_large"\} 2$' "$m" "413s counted"
 assert_match '^unsub_unsubscribes_total\{source="api"\} 3$' "$m" "API unsubscribes counted (a repeat too: it is in history)"
+# conf/grafana-unsub.json queries only what unsub-httpd exports.
+for n in $(grep -o 'unsub_\(http\|unsubscribes\)_[a-z_]*' "$TOP/conf/grafana-unsub.json" | sort -u); do
+	assert_match "^$n[{ ]" "$m" "the dashboard's $n"
+done
 
 # SIGHUP: the secrets are read again; a removed one stops working.
 printf '%s\n' "$S2" >"$T/api-tokens"

@@ -39,4 +39,8 @@ has 'unsub_milter_unsubscribes_total\{source="mailto"\}' 1
 has 'unsub_milter_store_commit_seconds_bucket\{le="\+Inf"\}' 1
 has unsub_milter_store_commit_seconds_count 1
 assert_match '^unsub_milter_store_commit_seconds_sum [0-9]+\.[0-9]{9}$' "$m" "commit time sum"
+# conf/grafana-unsub.json queries only what the milter exports.
+for n in $(grep -o 'unsub_milter_[a-z_]*' "$TOP/conf/grafana-unsub.json" | sort -u); do
+	assert_match "^$n[{ ]" "$m" "the dashboard's $n"
+done
 echo "unsub-milter metrics: ok"
