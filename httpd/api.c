@@ -354,6 +354,7 @@ static enum MHD_Result change(struct call *x, enum store_action act)
 {
 	char in[API_TEXT_MAX] = "", list[STORE_SCOPE_MAX + 1] = "";
 	char reason[API_REASON_MAX] = "", by[API_REASON_MAX] = "", msg[256];
+	/* "reason" last: a resubscribe takes the first three only */
 	struct field f[] = { { "address", 1, in, sizeof(in) },
 		{ "list", 0, list, sizeof(list) },
 		{ "by", act == STORE_RESUBSCRIBE, by, sizeof(by) },

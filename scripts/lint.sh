@@ -18,7 +18,7 @@ cppcheck --enable=warning,performance,portability -q --error-exitcode=1 \
 echo "gcc -fanalyzer"
 for f in $SRCS; do
 	extra=""
-	case $f in httpd/*) extra=$MHD_CFLAGS ;; esac
+	case $f in httpd/*|milter/*) extra=$MHD_CFLAGS ;; esac
 	# shellcheck disable=SC2086
 	gcc $CFLAGS $extra -Icommon -fanalyzer -c -o /dev/null "$f" || bad=1
 done
