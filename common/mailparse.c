@@ -35,6 +35,7 @@ struct buf {
 /* The candidates already yielded, and where they go. */
 struct emit {
 	mailparse_fn fn;
+	mailparse_part_fn part_fn;	/* set: leaf parts go here instead */
 	void *arg;
 	char *seen[CAND_MAX];
 	size_t n_seen;
@@ -164,6 +165,14 @@ static void emit(struct emit *e, const char *s, size_t len)
 	e->n_seen++;
 	if ((rc = e->fn(s, len, e->arg)) != 0)
 		e->stop = rc;
+}
+
+/* Forget the candidates seen; returns what fn last said. */
+static int emit_done(struct emit *e)
+{
+	for (size_t i = 0; i < e->n_seen; i++)
+		free(e->seen[i]);
+	return e->stop;
 }
 
 /* Skip a reply quote prefix (">", "> >", ...) at the start of a line. */
@@ -468,7 +477,8 @@ static void part(struct emit *e, const char *ctype, const char *cte,
 		multipart(e, ctype, data + i, len - i, depth + 1);
 		return;
 	}
-	if (ctype[0] != '\0' && strncasecmp(ctype, "text/", 5) != 0)
+	if (e->part_fn == NULL && ctype[0] != '\0' &&
+	    strncasecmp(ctype, "text/", 5) != 0)
 		return;
 	if (strncasecmp(cte, "quoted-printable", 16) == 0)
 		qp_decode(&dec, data + i, len - i, 0);
@@ -476,7 +486,9 @@ static void part(struct emit *e, const char *ctype, const char *cte,
 		b64_decode(&dec, data + i, len - i);
 	else
 		buf_add(&dec, data + i, len - i);
-	if (dec.p != NULL && strncasecmp(ctype, "text/html", 9) == 0) {
+	if (e->part_fn != NULL)
+		e->stop = e->part_fn(ctype, dec.p ? dec.p : "", dec.len, e->arg);
+	else if (dec.p != NULL && strncasecmp(ctype, "text/html", 9) == 0) {
 		html_text(&text, dec.p, dec.len);
 		if (text.p != NULL)
 			scan_text(e, text.p, text.len);
@@ -529,7 +541,23 @@ int mailparse_candidates(struct mailparse *mp, mailparse_fn fn, void *arg)
 		part(&e, mp->ctype[0] ? mp->ctype : "text/plain", mp->cte,
 		    (const char *)mp->body, mp->body_len, 0);
 	free(subj.p);
-	for (size_t i = 0; i < e.n_seen; i++)
-		free(e.seen[i]);
+	return emit_done(&e);
+}
+
+int mailparse_text(const char *text, size_t len, mailparse_fn fn, void *arg)
+{
+	struct emit e = { .fn = fn, .arg = arg };
+
+	scan_text(&e, text, len);
+	return emit_done(&e);
+}
+
+int mailparse_parts(struct mailparse *mp, mailparse_part_fn fn, void *arg)
+{
+	struct emit e = { .part_fn = fn, .arg = arg };
+
+	if (mp->body_len > 0)
+		part(&e, mp->ctype[0] ? mp->ctype : "text/plain", mp->cte,
+		    (const char *)mp->body, mp->body_len, 0);
 	return e.stop;
 }

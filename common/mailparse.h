@@ -50,5 +50,18 @@ int mailparse_body(struct mailparse *mp, const uint8_t *data, size_t len);
  */
 typedef int (*mailparse_fn)(const char *cand, size_t len, void *arg);
 int mailparse_candidates(struct mailparse *mp, mailparse_fn fn, void *arg);
+/* The same for one decoded text (a header value, say). */
+int mailparse_text(const char *text, size_t len, mailparse_fn fn, void *arg);
+
+/*
+ * Call fn for each leaf MIME part of the message, in order, multiparts
+ * walked as for candidates (same bounds): its Content-Type and its content
+ * with the transfer encoding undone (data need not end in NUL).  Every
+ * type is given, message/rfc822 unopened.  Stops when fn returns non-zero
+ * and returns that value.
+ */
+typedef int (*mailparse_part_fn)(const char *ctype, const char *data,
+    size_t len, void *arg);
+int mailparse_parts(struct mailparse *mp, mailparse_part_fn fn, void *arg);
 
 #endif

@@ -26,34 +26,6 @@ static int collect(const char *cand, size_t len, void *arg)
 	return 0;
 }
 
-/* Feed a whole message (LF or CRLF): headers unfolded, then the body. */
-static void feed(struct mailparse *mp, const char *msg)
-{
-	const char *p = msg;
-	char name[256], value[16384];
-
-	while (*p != '\0' && *p != '\n' && !(p[0] == '\r' && p[1] == '\n')) {
-		const char *colon = strchr(p, ':'), *eol;
-		size_t vl = 0;
-		ck_assert_ptr_nonnull(colon);
-		snprintf(name, sizeof(name), "%.*s", (int)(colon - p), p);
-		p = colon + 1;
-		for (;;) {	/* value with its continuation lines */
-			eol = strchr(p, '\n');
-			ck_assert_ptr_nonnull(eol);
-			vl += (size_t)snprintf(value + vl, sizeof(value) - vl,
-			    "%.*s\n", (int)(eol - p), p);
-			p = eol + 1;
-			if (*p != ' ' && *p != '\t')
-				break;
-		}
-		value[vl - 1] = '\0';
-		mailparse_header(mp, name, value);
-	}
-	p += *p == '\r' ? 2 : 1;
-	mailparse_body(mp, (const uint8_t *)p, strlen(p));
-}
-
 static struct got run(const char *msg, size_t max_body)
 {
 	struct mailparse *mp = mailparse_new(max_body);
@@ -61,7 +33,7 @@ static struct got run(const char *msg, size_t max_body)
 
 	memset(&g, 0, sizeof(g));
 	ck_assert_ptr_nonnull(mp);
-	feed(mp, msg);
+	unit_feed(mp, msg);
 	mailparse_candidates(mp, collect, &g);
 	mailparse_free(mp);
 	return g;
