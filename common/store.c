@@ -3,6 +3,8 @@
  * ("address\0scope") and, after them, its append-only history
  * ("address\0\xff" + sequence), so that a change dirties one leaf page,
  * not two; "refs" the mailto references, "meta" the global sequence.
+ * "meta" also counts each address's recent soft bounces ("soft:address"
+ * -> version, then the times, 8 bytes each).
  * "hist" holds the history written before it moved into "supp" (read,
  * never written).  Every write is committed and synced before it
  * returns; concurrent writers in one process share commits. */
@@ -22,6 +24,8 @@
 #define DEFAULT_MAP (64UL << 20)
 #define SUPP_VERSION 1
 #define HIST_VERSION 1
+#define SOFT_VERSION 1
+#define SOFT_PREFIX "soft:"	/* "meta" key of an address's soft bounces */
 #define HIST_MARK 0xff	/* after "address\0": a history record; no scope
 			 * starts with it (event_ok) */
 #define KEY_MAX (ADDRESS_MAX + 1 + STORE_SCOPE_MAX + 8)
@@ -41,6 +45,9 @@ struct pending {
 	const uint8_t *ref;	/* TOKEN_REF_LEN bytes -> tok */
 	const uint8_t *tok;
 	size_t toklen;
+	unsigned soft_limit;	/* set: a soft bounce (store_soft_bounce) */
+	uint64_t soft_window;
+	unsigned *soft_count;
 };
 
 /* A read-only transaction, with a cursor on "supp", kept reset between
@@ -511,7 +518,7 @@ static int event_ok(const struct store_event *ev)
 	    strlen(ev->detail) <= STORE_DETAIL_MAX &&
 	    (ev->action == STORE_UNSUBSCRIBE ||
 	    ev->action == STORE_RESUBSCRIBE) &&
-	    ev->source >= STORE_SRC_MAILTO && ev->source <= STORE_SRC_IMPORT;
+	    ev->source >= STORE_SRC_MAILTO && ev->source <= STORE_SRC_LAST;
 }
 
 static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
@@ -575,6 +582,58 @@ static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
 	return put_history(st, txn, ev);
 }
 
+/* A soft bounce inside txn: the address's times still within the
+ * window, plus this one; at the limit the event is applied and the times
+ * dropped.  Returns as apply does. */
+static int soft_bounce(struct store *st, MDB_txn *txn, struct pending *p,
+    int *lrc)
+{
+	uint8_t kbuf[sizeof(SOFT_PREFIX) + ADDRESS_MAX];
+	uint8_t vbuf[1 + 8 * STORE_SOFT_MAX];
+	size_t a = strlen(p->ev->address), n = 0, plen = strlen(SOFT_PREFIX);
+	MDB_val k = { plen + a, kbuf }, v;
+	int rc;
+
+	*p->changed = 0;
+	if (a == 0 || a > ADDRESS_MAX)
+		return STORE_EINVAL;
+	if (p->ev->time == 0)
+		p->ev->time = (uint64_t)time(NULL);
+	memcpy(kbuf, SOFT_PREFIX, plen);
+	memcpy(kbuf + plen, p->ev->address, a);
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == 0 && v.mv_size % 8 == 1 &&
+	    ((const uint8_t *)v.mv_data)[0] == SOFT_VERSION) {
+		for (size_t i = 1; i + 8 <= v.mv_size && n < STORE_SOFT_MAX - 1;
+		    i += 8) {
+			uint64_t t = get_u64((const uint8_t *)v.mv_data + i);
+			if (t + p->soft_window > p->ev->time)
+				put_u64(vbuf + 1 + 8 * n++, t);
+		}
+	} else if (rc != 0 && rc != MDB_NOTFOUND) {
+		*lrc = rc;
+		return STORE_EIO;
+	}
+	*p->soft_count = (unsigned)n + 1;
+	if (n + 1 >= p->soft_limit) {
+		rc = mdb_del(txn, st->meta, &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND) {
+			*lrc = rc;
+			return STORE_EIO;
+		}
+		return apply(st, txn, p->ev, p->changed, lrc);
+	}
+	vbuf[0] = SOFT_VERSION;
+	put_u64(vbuf + 1 + 8 * n++, p->ev->time);
+	v.mv_size = 1 + 8 * n;
+	v.mv_data = vbuf;
+	if ((rc = mdb_put(txn, st->meta, &k, &v, 0)) != 0) {
+		*lrc = rc;
+		return STORE_EIO;
+	}
+	return STORE_OK;
+}
+
 /* Set every result of a batch. */
 static void batch_fail(struct pending *batch, int rc)
 {
@@ -604,7 +663,8 @@ static void commit_batch(struct store *st, struct pending *batch)
 				continue;
 			}
 			*p->ev = p->orig;
-			int r = apply(st, txn, p->ev, p->changed, &lrc);
+			int r = p->soft_limit ? soft_bounce(st, txn, p, &lrc) :
+			    apply(st, txn, p->ev, p->changed, &lrc);
 			if (r != STORE_EIO)
 				p->rc = r;
 		}
@@ -700,6 +760,18 @@ int store_record(struct store *st, struct store_event *ev, int *changed)
 {
 	struct pending me = { .ev = ev, .orig = *ev, .changed = changed };
 
+	return group_commit(st, &me);
+}
+
+int store_soft_bounce(struct store *st, struct store_event *ev,
+    unsigned limit, uint64_t window, unsigned *count, int *changed)
+{
+	struct pending me = { .ev = ev, .orig = *ev, .changed = changed,
+		.soft_limit = limit, .soft_window = window, .soft_count = count };
+
+	*count = 0;
+	if (limit == 0 || limit > STORE_SOFT_MAX)
+		return STORE_EINVAL;
 	return group_commit(st, &me);
 }
 
@@ -943,14 +1015,15 @@ void store_detail_add(char detail[STORE_DETAIL_MAX + 1], const char *key,
 const char *store_source_name(enum store_source s)
 {
 	static const char *const names[] = { "?", "mailto", "one-click",
-		"landing-page", "manual", "import" };
+		"landing-page", "manual", "import", "bounce", "soft-bounce",
+		"complaint" };
 
-	return s >= STORE_SRC_MAILTO && s <= STORE_SRC_IMPORT ? names[s] : "?";
+	return s >= STORE_SRC_MAILTO && s <= STORE_SRC_LAST ? names[s] : "?";
 }
 
 int store_source_parse(const char *name, enum store_source *out)
 {
-	for (int s = STORE_SRC_MAILTO; s <= STORE_SRC_IMPORT; s++)
+	for (int s = STORE_SRC_MAILTO; s <= STORE_SRC_LAST; s++)
 		if (strcmp(name, store_source_name(s)) == 0) {
 			*out = s;
 			return 0;

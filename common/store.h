@@ -23,7 +23,13 @@ enum store_source {
 	STORE_SRC_LANDING,
 	STORE_SRC_MANUAL,
 	STORE_SRC_IMPORT,
+	STORE_SRC_BOUNCE,
+	STORE_SRC_SOFTBOUNCE,
+	STORE_SRC_COMPLAINT,
 };
+#define STORE_SRC_LAST STORE_SRC_COMPLAINT
+
+#define STORE_SOFT_MAX 100	/* largest soft-bounce limit */
 
 enum {
 	STORE_OK = 0,
@@ -86,6 +92,16 @@ int store_record(struct store *st, struct store_event *ev, int *changed);
  * that failed the whole transaction (then nothing was written). */
 int store_record_batch(struct store *st, struct store_event *ev, size_t n,
     int *results, int *changed);
+/*
+ * Count one soft bounce of ev->address at ev->time (0: now).  When it is
+ * the limit-th within `window` seconds, ev (an unsubscribe) is recorded
+ * as store_record does, in the same synced transaction, and the count
+ * starts anew; else only the count is written.  *count gets the soft
+ * bounces within the window, this one included; *changed is 0 unless a
+ * suppression began.  Group-committed with store_record.
+ */
+int store_soft_bounce(struct store *st, struct store_event *ev,
+    unsigned limit, uint64_t window, unsigned *count, int *changed);
 /* Same as store_record, one synced commit per call, no batching
  * (benchmarks compare). */
 int store_record_single(struct store *st, struct store_event *ev,
