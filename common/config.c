@@ -11,11 +11,14 @@
 
 #include "address.h"
 #include "config.h"
+#include "header.h"
 #include "log.h"
+#include "store.h"
 #include "token.h"
 
 enum opt_type { T_STR, T_BOOL, T_SIZE, T_ENUM, T_NETS, T_LEVEL, T_MAILBOX,
-	T_URL, T_MODE, T_PATH, T_SOCKET, T_HEADER };
+	T_URL, T_MODE, T_PATH, T_SOCKET, T_HEADER, T_MAILBOXES, T_DURATION,
+	T_TEMPLATE };
 
 struct opt {
 	const char *name;
@@ -92,6 +95,27 @@ static const struct opt opts[] = {
 	{ "PassUnrecognised", T_BOOL, F(pass_untokened), 0, "yes", 0, 0, NULL,
 	  "mail to the mailbox without a valid token is delivered for a human "
 	  "(no: rejected with 5.7.1)" },
+	{ "BounceMailbox", T_MAILBOXES, S(bounce_mailbox), "", 0, 0, NULL,
+	  "addresses where DSNs arrive (the envelope sender of list mail); "
+	  "bounces of our tokened mail are recorded" },
+	{ "ComplaintMailbox", T_MAILBOXES, S(complaint_mailbox), "", 0, 0,
+	  NULL, "addresses where feedback loops send ARF reports; "
+	  "complaints about our tokened mail are recorded" },
+	{ "SoftBounceLimit", T_SIZE, F(soft_limit), 0, "3", 1, STORE_SOFT_MAX,
+	  NULL, "soft bounces within SoftBounceWindow that suppress an "
+	  "address" },
+	{ "SoftBounceWindow", T_DURATION, F(soft_window), 0, "30d", 60,
+	  3650UL * 86400, NULL, "how long a soft bounce counts (s, m, h, d "
+	  "or w; default seconds)" },
+	{ "ComplaintScope", T_ENUM, F(complaint_scope_all), 0, "all", 0, 0,
+	  scope_names, "what a complaint unsubscribes from: all or list (the "
+	  "token's)" },
+	{ "KeepReports", T_BOOL, F(keep_reports), 0, "no", 0, 0, NULL,
+	  "deliver recorded bounces and complaints (for audit) instead of "
+	  "discarding them" },
+	{ "FeedbackID", T_TEMPLATE, S(feedback_id), "", 0, 0, NULL,
+	  "template of a Feedback-ID header added to list mail (%l list, %c "
+	  "campaign, %p profile, %% a %); empty: none" },
 	{ "MaxBodyBytes", T_SIZE, F(max_body), 0, "262144", 1024, 16777216,
 	  NULL, "body bytes read when looking for a token" },
 	{ "LocalPartCaseSensitive", T_BOOL, F(case_sensitive_local), 0, "no",
@@ -192,21 +216,33 @@ static int parse_nets(struct config *c, const char *v, char *err, size_t errsz)
 	return 0;
 }
 
-/* Parse a size with optional k/m/g suffix within [o->min, o->max]. */
+/* Unit suffixes of sizes (bytes) and durations (seconds). */
+struct unit {
+	char c;
+	unsigned long mul;
+};
+static const struct unit size_units[] = { { 'k', 1UL << 10 },
+	{ 'm', 1UL << 20 }, { 'g', 1UL << 30 }, { 0, 0 } };
+static const struct unit time_units[] = { { 's', 1 }, { 'm', 60 },
+	{ 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 }, { 0, 0 } };
+
+/* Parse a size (k/m/g suffix) or duration (s/m/h/d/w suffix) within
+ * [o->min, o->max]. */
 static int parse_size(const struct opt *o, const char *v, unsigned long *out,
     char *err, size_t errsz)
 {
+	const struct unit *u = o->type == T_DURATION ? time_units : size_units;
 	char *end;
 	unsigned long n;
 
 	errno = 0;
 	n = strtoul(v, &end, 10);
-	if (end != v && (*end == 'k' || *end == 'K'))
-		n = n > ULONG_MAX >> 10 ? ULONG_MAX : n << 10, end++;
-	else if (end != v && (*end == 'm' || *end == 'M'))
-		n = n > ULONG_MAX >> 20 ? ULONG_MAX : n << 20, end++;
-	else if (end != v && (*end == 'g' || *end == 'G'))
-		n = n > ULONG_MAX >> 30 ? ULONG_MAX : n << 30, end++;
+	for (; end != v && u->c != 0; u++)
+		if (tolower((unsigned char)*end) == u->c) {
+			n = n > ULONG_MAX / u->mul ? ULONG_MAX : n * u->mul;
+			end++;
+			break;
+		}
 	if (end == v || *end != '\0' || errno || v[0] == '-' ||
 	    n < o->min || n > o->max) {
 		snprintf(err, errsz, "%s must be a number from %lu to %lu",
@@ -247,6 +283,46 @@ static int header_name_ok(const char *v)
 	return 1;
 }
 
+/* A comma- or space-separated list of addresses. */
+static int mailboxes_ok(const struct opt *o, const char *v, char *err,
+    size_t errsz)
+{
+	char one[ADDRESS_MAX + 1], norm[ADDRESS_MAX + 1];
+	int rc;
+
+	while (*(v += strspn(v, ", \t")) != '\0') {
+		size_t n = strcspn(v, ", \t");
+		snprintf(one, sizeof(one), "%.*s", (int)n, v);
+		if (n >= sizeof(one) || strpbrk(one, "<>\"") != NULL ||
+		    (rc = address_normalise(one, 0, norm, sizeof(norm))) !=
+		    ADDRESS_OK) {
+			snprintf(err, errsz, "%s: \"%s\": %s", o->name, one,
+			    n >= sizeof(one) || strpbrk(one, "<>\"") ?
+			    "not a plain address" : address_strerror(rc));
+			return -1;
+		}
+		v += n;
+	}
+	return 0;
+}
+
+/* A FeedbackID template: known escapes, and room for the longest ids. */
+static int template_ok(const struct opt *o, const char *v, char *err,
+    size_t errsz)
+{
+	char id[TOKEN_FIELD_MAX + 1], out[HEADER_FEEDBACK_MAX];
+
+	memset(id, 'x', TOKEN_FIELD_MAX);
+	id[TOKEN_FIELD_MAX] = '\0';
+	if (header_feedback_id(out, sizeof(out), v, id, id, id) < 0) {
+		snprintf(err, errsz, "%s: only %%l, %%c, %%p and %%%% may "
+		    "follow %%, and the value must fit %d octets with 64-"
+		    "character ids", o->name, HEADER_FEEDBACK_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
 /* Type-specific checks of string values. */
 static int check_str(const struct opt *o, const char *v, char *err,
     size_t errsz)
@@ -281,6 +357,11 @@ static int check_str(const struct opt *o, const char *v, char *err,
 		    TOKEN_REF_TEXT);
 		return -1;
 	}
+	if (o->type == T_MAILBOXES && mailboxes_ok(o, v, err, errsz) < 0)
+		return -1;
+	if (o->type == T_TEMPLATE && v[0] != '\0' && template_ok(o, v, err,
+	    errsz) < 0)
+		return -1;
 	if (o->type == T_URL && v[0] != '\0' &&
 	    strncasecmp(v, "https://", 8) != 0 &&
 	    strncasecmp(v, "http://", 7) != 0) {
@@ -289,7 +370,7 @@ static int check_str(const struct opt *o, const char *v, char *err,
 		return -1;
 	}
 	if (strpbrk(v, "<>\" \t") != NULL && o->type != T_STR &&
-	    o->type != T_PATH) {
+	    o->type != T_PATH && o->type != T_MAILBOXES) {
 		snprintf(err, errsz, "%s must not contain spaces, quotes or "
 		    "angle brackets", o->name);
 		return -1;
@@ -315,7 +396,7 @@ int config_set(struct config *c, const char *key, const char *value,
 	p = (char *)c + o->off;
 	switch (o->type) {
 	case T_STR: case T_MAILBOX: case T_URL: case T_PATH: case T_SOCKET:
-	case T_HEADER:
+	case T_HEADER: case T_MAILBOXES: case T_TEMPLATE:
 		if (strlen(value) >= o->size) {
 			snprintf(err, errsz, "%s value longer than %zu "
 			    "characters", o->name, o->size - 1);
@@ -330,7 +411,7 @@ int config_set(struct config *c, const char *key, const char *value,
 			return 0;
 		snprintf(err, errsz, "%s must be yes or no", o->name);
 		return -1;
-	case T_SIZE:
+	case T_SIZE: case T_DURATION:
 		if (parse_size(o, value, &n, err, errsz) < 0)
 			return -1;
 		*(size_t *)p = n;

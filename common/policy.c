@@ -8,6 +8,7 @@
 
 #include "mint.h"
 #include "policy.h"
+#include "report.h"
 
 void policy_msg_reset(struct policy_msg *m)
 {
@@ -42,13 +43,14 @@ int policy_rcpt(const struct config *cfg, struct policy_msg *m,
 	if (address_normalise(raw, cfg->case_sensitive_local, r->norm,
 	    sizeof(r->norm)) != ADDRESS_OK)
 		r->norm[0] = '\0';
-	if (cfg->mailbox[0] == '\0')
-		return 0;
 	r->mailbox = mailparse_rcpt(raw, cfg->mailbox, ref);
 	if (r->mailbox == 2 && !m->has_ref) {
 		memcpy(m->ref, ref, sizeof(ref));
 		m->has_ref = 1;
 	}
+	if (r->mailbox == 0 && (report_mailbox(cfg->bounce_mailbox, raw) ||
+	    report_mailbox(cfg->complaint_mailbox, raw)))
+		r->mailbox = m->report = 3;
 	if (r->mailbox && m->mp == NULL &&
 	    (m->mp = mailparse_new(cfg->max_body)) == NULL)
 		return -1;
@@ -91,6 +93,8 @@ void policy_header(const struct config *cfg, struct policy_msg *m,
 		m->n_lu++;
 	else if (strcasecmp(name, HEADER_LUP) == 0)
 		m->n_lup++;
+	else if (strcasecmp(name, HEADER_FB) == 0)
+		m->n_fbid++;
 }
 
 int policy_wants_body(const struct policy_msg *m)
@@ -296,6 +300,11 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 	del_header(e, HEADER_LU, m->n_lu);
 	del_header(e, HEADER_LUP, m->n_lup);
 	e->add_lup = cfg->url[0] != '\0';
+	/* the application's own Feedback-ID is kept; the template was
+	 * checked to fit the longest ids */
+	if (cfg->feedback_id[0] != '\0' && m->n_fbid == 0)
+		header_feedback_id(e->fbid, sizeof(e->fbid), cfg->feedback_id,
+		    m->list, m->campaign, m->profile);
 	snprintf(e->log, sizeof(e->log), "outbound list=%s rcpt=%s%s: "
 	    "List-Unsubscribe added%s", m->list, c.address,
 	    e->n_del_rcpt ? " (suppressed recipients removed)" : "",
@@ -342,6 +351,22 @@ static int find_by_ref(const struct keyring *kr, struct store *st,
 		break;
 	}
 	return 0;
+}
+
+/* Drop a consumed message for our mailboxes (other recipients still get
+ * it), unless it is kept for audit. */
+static void consume(int keep, struct policy_msg *m, struct policy_edits *e)
+{
+	if (keep)
+		return;
+	if ((e->del_rcpt = calloc(m->n_rcpt, sizeof(size_t))) != NULL)
+		for (size_t i = 0; i < m->n_rcpt; i++)
+			if (m->rcpt[i].mailbox)
+				e->del_rcpt[e->n_del_rcpt++] = i;
+	if (e->del_rcpt == NULL || e->n_del_rcpt == m->n_rcpt) {
+		e->n_del_rcpt = 0;
+		e->verdict = POLICY_DISCARD;
+	}
 }
 
 /* The inbound role: find, verify and record the unsubscribe. */
@@ -397,17 +422,82 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 	    "address=%s scope=%s source=mailto%s; message %s", ev.address,
 	    ev.scope, changed ? "" : " (repeat)",
 	    cfg->keep_consumed ? "kept for audit" : "discarded");
-	if (cfg->keep_consumed)
+	consume(cfg->keep_consumed, m, e);
+}
+
+/* Where a recorded report's history event goes. */
+static void report_event(const struct config *cfg, const struct report *r,
+    struct store_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->action = STORE_UNSUBSCRIBE;
+	ev->source = r->kind == REPORT_HARD ? STORE_SRC_BOUNCE :
+	    r->kind == REPORT_SOFT ? STORE_SRC_SOFTBOUNCE : STORE_SRC_COMPLAINT;
+	strcpy(ev->address, r->claims.address);
+	strcpy(ev->scope, r->kind == REPORT_COMPLAINT &&
+	    !cfg->complaint_scope_all ? r->claims.list : STORE_SCOPE_ALL);
+	report_detail(r, ev->detail);
+}
+
+/* The report role: a DSN or ARF report about a recipient our token in
+ * the returned original names.  Not understood, no token, or nothing to
+ * record: passed on untouched. */
+static void reports(const struct config *cfg, const struct keyring *kr,
+    struct store *st, struct policy_msg *m, struct policy_edits *e)
+{
+	struct report r;
+	struct store_event ev;
+	unsigned count = 0;
+	int rc = report_parse(m->mp, kr, cfg->mailbox, &r), changed = 0;
+
+	if (rc == REPORT_ENOMEM) {
+		snprintf(e->log, sizeof(e->log), "report: out of memory");
+		set_reply(e, POLICY_TEMPFAIL, "451", "4.3.0",
+		    "out of memory, try again later");
 		return;
-	/* Other recipients still get the message; only ours are dropped. */
-	if ((e->del_rcpt = calloc(m->n_rcpt, sizeof(size_t))) != NULL)
-		for (size_t i = 0; i < m->n_rcpt; i++)
-			if (m->rcpt[i].mailbox)
-				e->del_rcpt[e->n_del_rcpt++] = i;
-	if (e->del_rcpt == NULL || e->n_del_rcpt == m->n_rcpt) {
-		e->n_del_rcpt = 0;
-		e->verdict = POLICY_DISCARD;
 	}
+	if (rc == REPORT_OK && !r.found && r.has_ref) {
+		switch (mint_ref_lookup(kr, st, r.ref, &r.claims, &rc)) {
+		case MINT_OK:
+			r.found = 1;
+			report_classify(&r, r.claims.address);
+			break;
+		case MINT_ESTORE:
+			store_failed(e, "report", rc, 1);
+			return;
+		}
+		rc = REPORT_OK;
+	}
+	if (rc != REPORT_OK || !r.found || r.kind == REPORT_IGNORE) {
+		snprintf(e->log, sizeof(e->log), "report: %s%s; passed on",
+		    rc != REPORT_OK ? "not a DSN or ARF report" : !r.found ?
+		    "no valid token of ours in the returned message" :
+		    "nothing to record", r.worst == TOKEN_EAUTH ? " (forged or "
+		    "altered token seen)" : r.worst == TOKEN_EKEY ? " (token "
+		    "from an unknown key seen)" : "");
+		e->warn = r.worst != 0;
+		return;
+	}
+	report_event(cfg, &r, &ev);
+	rc = r.kind == REPORT_SOFT ? store_soft_bounce(st, &ev,
+	    (unsigned)cfg->soft_limit, cfg->soft_window, &count, &changed) :
+	    store_record(st, &ev, &changed);
+	if (rc != STORE_OK) {
+		store_failed(e, "report", rc, 1);
+		return;
+	}
+	if (r.kind == REPORT_SOFT && ev.seq == 0)
+		snprintf(e->log, sizeof(e->log), "report: soft-bounce "
+		    "address=%s counted (%u of %zu within SoftBounceWindow); "
+		    "message %s", ev.address, count, cfg->soft_limit,
+		    cfg->keep_reports ? "kept for audit" : "discarded");
+	else
+		snprintf(e->log, sizeof(e->log), "report: %s recorded "
+		    "address=%s scope=%s source=%s%s; message %s",
+		    report_kind_name(r.kind), ev.address, ev.scope,
+		    store_source_name(ev.source), changed ? "" : " (repeat)",
+		    cfg->keep_reports ? "kept for audit" : "discarded");
+	consume(cfg->keep_reports, m, e);
 }
 
 void policy_decide(const struct config *cfg, const struct keyring *kr,
@@ -415,7 +505,9 @@ void policy_decide(const struct config *cfg, const struct keyring *kr,
 {
 	memset(e, 0, sizeof(*e));
 	e->verdict = POLICY_ACCEPT;
-	if (m->mp != NULL)
+	if (m->mp != NULL && m->report)
+		reports(cfg, kr, st, m, e);
+	else if (m->mp != NULL)
 		inbound(cfg, kr, st, m, e);
 	else if (m->trusted && m->n_list > 0)
 		outbound(cfg, kr, st, m, e);

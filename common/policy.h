@@ -1,5 +1,6 @@
 /* policy.h - what the milter does with one message: the outbound rules
- * (headers, suppression) and the inbound role (consume unsubscribes).
+ * (headers, suppression) and the inbound roles (consume unsubscribes;
+ * record bounces and complaints).
  * Knows nothing of libmilter: it fills a list of edits the caller applies. */
 #ifndef UNSUB_POLICY_H
 #define UNSUB_POLICY_H
@@ -19,7 +20,8 @@
 struct policy_rcpt {
 	char *raw;			/* as given in RCPT TO, with <> */
 	char norm[ADDRESS_MAX + 1];	/* "" if not a valid address */
-	int mailbox;			/* 1: the mailbox, 2: with reference */
+	int mailbox;			/* 1: the mailbox, 2: with reference,
+					 * 3: a Bounce- or ComplaintMailbox */
 };
 
 /* One message as the callbacks saw it. */
@@ -32,7 +34,8 @@ struct policy_msg {
 	char list[TOKEN_FIELD_MAX + 2];	/* one extra: too long is seen */
 	char profile[TOKEN_FIELD_MAX + 2];
 	char campaign[TOKEN_FIELD_MAX + 2];
-	int n_list, n_profile, n_campaign, n_lu, n_lup;	/* occurrences */
+	int n_list, n_profile, n_campaign, n_lu, n_lup, n_fbid;	/* seen */
+	int report;			/* to a Bounce- or ComplaintMailbox */
 	struct mailparse *mp;		/* inbound only */
 };
 
@@ -50,6 +53,7 @@ struct policy_edits {
 	size_t n_del_rcpt;
 	char lu[HEADER_VALUE_MAX];		/* add List-Unsubscribe if set */
 	int add_lup;				/* add List-Unsubscribe-Post */
+	char fbid[HEADER_FEEDBACK_MAX];		/* add Feedback-ID if set */
 	char tag[ADDRESS_MAX + 64];		/* X-Unsub-Suppressed value */
 	char log[512];				/* one line saying what and why */
 	int warn;		/* log at warning: the operator should act */

@@ -136,6 +136,8 @@ static sfsistat apply(SMFICTX *ctx, struct conn *c, struct policy_edits *e)
 	    (e->add_lup && smfi_addheader(ctx, HEADER_LUP, HEADER_LUP_VALUE) !=
 	    MI_SUCCESS) ||
 	    (e->tag[0] && smfi_addheader(ctx, "X-Unsub-Suppressed", e->tag) !=
+	    MI_SUCCESS) ||
+	    (e->fbid[0] && smfi_addheader(ctx, HEADER_FB, e->fbid) !=
 	    MI_SUCCESS))
 		return SMFIS_TEMPFAIL;
 	switch (e->verdict) {

@@ -55,6 +55,23 @@ static const struct {
 	{ "ListHeader bad header:\n", ":1: ListHeader \"bad header:\" is not a "
 	  "header field name" },
 	{ "CampaignHeader X-Camp:\n", ":1: CampaignHeader \"X-Camp:\"" },
+	{ "BounceMailbox bounces@sender.example, fbl@sender.example\n"
+	  "ComplaintMailbox fbl@sender.example\nSoftBounceLimit 5\n"
+	  "SoftBounceWindow 2w\nComplaintScope list\nKeepReports yes\n"
+	  "FeedbackID %c:%l:%p:100%%\n", NULL },
+	{ "BounceMailbox bounces@sender.example nobody\n",
+	  ":1: BounceMailbox: \"nobody\": address has no @domain" },
+	{ "ComplaintMailbox <fbl@sender.example>\n",
+	  ":1: ComplaintMailbox: \"<fbl@sender.example>\": not a plain" },
+	{ "SoftBounceLimit 0\n", ":1: SoftBounceLimit must be a number from 1 "
+	  "to 100" },
+	{ "SoftBounceWindow 30y\n", ":1: SoftBounceWindow must be a number" },
+	{ "SoftBounceWindow 10s\n", ":1: SoftBounceWindow must be a number "
+	  "from 60" },
+	{ "ComplaintScope some\n", ":1: ComplaintScope: \"some\"" },
+	{ "FeedbackID %l:%x\n", ":1: FeedbackID: only %l, %c, %p and %% may "
+	  "follow %" },
+	{ "FeedbackID %l%l%l%l%l%l%l%l\n", ":1: FeedbackID: only" },
 };
 
 START_TEST(files_good_and_bad)
@@ -97,6 +114,16 @@ START_TEST(values_land_in_fields)
 	ck_assert_uint_eq(c.n_internal, 4);
 	ck_assert_int_eq(c.suppressed_action, CONFIG_SUPP_DISCARD);
 	unlink(path);
+	path = temp_file(files[22].text);
+	ck_assert_int_eq(config_load(path, &c, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.bounce_mailbox, "bounces@sender.example, "
+	    "fbl@sender.example");
+	ck_assert_uint_eq(c.soft_limit, 5);
+	ck_assert_uint_eq(c.soft_window, 14 * 86400);
+	ck_assert_int_eq(c.complaint_scope_all, 0);
+	ck_assert_int_eq(c.keep_reports, 1);
+	ck_assert_str_eq(c.feedback_id, "%c:%l:%p:100%%");
+	unlink(path);
 }
 END_TEST
 
@@ -113,6 +140,12 @@ START_TEST(defaults)
 	ck_assert_uint_eq(c.max_body, 262144);
 	ck_assert_uint_eq(c.socket_mode, 0660);
 	ck_assert_uint_eq(c.n_internal, 2);
+	ck_assert_str_eq(c.bounce_mailbox, "");
+	ck_assert_uint_eq(c.soft_limit, 3);
+	ck_assert_uint_eq(c.soft_window, 30 * 86400);
+	ck_assert_int_eq(c.complaint_scope_all, 1);
+	ck_assert_int_eq(c.keep_reports, 0);
+	ck_assert_str_eq(c.feedback_id, "");
 }
 END_TEST
 
