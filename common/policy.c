@@ -468,13 +468,21 @@ static void reports(const struct config *cfg, const struct keyring *kr,
 		}
 		rc = REPORT_OK;
 	}
-	if (rc != REPORT_OK || !r.found || r.kind == REPORT_IGNORE) {
+	if (rc == REPORT_OK && r.found && r.kind == REPORT_IGNORE) {
+		snprintf(e->log, sizeof(e->log), "report: %s %s for %s: "
+		    "nothing to record; passed on", r.block ? r.block->action :
+		    r.type == REPORT_ARF ? r.feedback : "unmatched",
+		    r.block ? r.block->status : r.type == REPORT_ARF ?
+		    "feedback" : "recipients", r.claims.address);
+		return;
+	}
+	if (rc != REPORT_OK || !r.found) {
 		snprintf(e->log, sizeof(e->log), "report: %s%s; passed on",
-		    rc != REPORT_OK ? "not a DSN or ARF report" : !r.found ?
-		    "no valid token of ours in the returned message" :
-		    "nothing to record", r.worst == TOKEN_EAUTH ? " (forged or "
-		    "altered token seen)" : r.worst == TOKEN_EKEY ? " (token "
-		    "from an unknown key seen)" : "");
+		    rc != REPORT_OK ? "not a DSN or ARF report" :
+		    "no valid token of ours in the returned message",
+		    r.worst == TOKEN_EAUTH ? " (forged or altered token seen)" :
+		    r.worst == TOKEN_EKEY ? " (token from an unknown key seen)" :
+		    "");
 		e->warn = r.worst != 0;
 		return;
 	}

@@ -1,7 +1,12 @@
 #!/bin/sh
 # The real unsub-milter driven by miltertest, one Lua script per rule.
 . "$(dirname "$0")/../common.sh"
-unsub_env </dev/null
+unsub_env <<EOC
+BounceMailbox bounces@sender.example
+ComplaintMailbox fbl@sender.example
+SoftBounceLimit 2
+FeedbackID %c:%l:news:S1
+EOC
 milter_start
 failed=0
 for s in "$TOP"/tests/milter/*.lua; do
