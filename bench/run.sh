@@ -108,6 +108,24 @@ for sock in unix inet; do
 	PIDS=""
 done
 
+# FeedbackID's cost: the same milter with and without the Feedback-ID
+# header (one more packet per list message), under the same load.
+sed "s#^Socket .*#Socket unix:$T/f.sock#" "$T/conf" >"$T/conf-fbid"
+echo "FeedbackID %c:%l:news:BENCH" >>"$T/conf-fbid"
+sed -i "s#^Socket .*#Socket unix:$T/m.sock#" "$T/conf"
+"$B/unsub-milter" -f -c "$T/conf" 2>"$T/milter.log" & PIDS="$PIDS $!"
+"$B/unsub-milter" -f -c "$T/conf-fbid" 2>"$T/milter-fbid.log" & PIDS="$PIDS $!"
+wait_sock "unix:$T/m.sock"; wait_sock "unix:$T/f.sock"
+for conns in 1 16; do
+	set -- $(rates "$conns" $((20000 / conns)) bulk "unix:$T/f.sock" \
+	    "unix:$T/m.sock")
+	echo "milter unix conns=$conns bulk with FeedbackID: $1 msgs/s;" \
+	    "without $2 (ratio $(ratio $1 $2))"
+done
+for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+wait 2>/dev/null || true
+PIDS=""
+
 # One-click POSTs with wrk against the landing page GETs of the same URLs
 # on the same server: a GET opens the token and reads the store, a POST
 # also waits for its synced commit.  In turn, two rounds, best of each.
