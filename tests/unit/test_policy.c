@@ -304,6 +304,70 @@ START_TEST(inbound_campaign_is_this_mailings)
 }
 END_TEST
 
+/* A complaint, with the config it meets: what the message becomes and the
+ * scope the token's recipient is suppressed for. */
+static const struct {
+	const char *scope_cfg, *keep;
+	const char *rcpts[2];
+	enum policy_verdict verdict;
+	size_t del_rcpt;
+	const char *scope;	/* wanted: "*" or "news" */
+} complaint_rows[] = {
+	{ "all", "no", { "<fbl@sender.example>" }, POLICY_DISCARD, 0, "*" },
+	{ "list", "no", { "<FBL@sender.example>" }, POLICY_DISCARD, 0, "news" },
+	{ "all", "yes", { "<fbl@sender.example>" }, POLICY_ACCEPT, 0, "*" },
+	{ "all", "no", { "<fbl@sender.example>", "<human@sender.example>" },
+	  POLICY_ACCEPT, 1, "*" },	/* only our mailbox is dropped */
+};
+
+START_TEST(complaint_scope_and_keep)
+{
+	struct token_claims c;
+	struct policy_msg m;
+	struct policy_edits e;
+	char tok[TOKEN_TEXT_MAX], body[2048], err[256], scope[8];
+	int supp;
+
+	ck_assert_int_eq(config_set(&cfg, "ComplaintMailbox",
+	    "fbl@sender.example", err, sizeof(err)), 0);
+	ck_assert_int_eq(config_set(&cfg, "ComplaintScope",
+	    complaint_rows[_i].scope_cfg, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_set(&cfg, "KeepReports",
+	    complaint_rows[_i].keep, err, sizeof(err)), 0);
+	memset(&c, 0, sizeof(c));
+	strcpy(c.address, "fan@example.com");
+	strcpy(c.list, "news");
+	ck_assert_int_eq(token_seal_url(kr, &c, tok, sizeof(tok)), TOKEN_OK);
+	snprintf(body, sizeof(body), "--b\r\nContent-Type: "
+	    "message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n"
+	    "User-Agent: T/1\r\nVersion: 1\r\n\r\n--b\r\nContent-Type: "
+	    "text/rfc822-headers\r\n\r\nTo: redacted@example.com\r\n"
+	    "List-Unsubscribe: <https://unsub.example.com/u/%s>\r\n\r\n"
+	    "--b--\r\n", tok);
+	memset(&m, 0, sizeof(m));
+	for (int r = 0; r < 2 && complaint_rows[_i].rcpts[r]; r++)
+		ck_assert_int_eq(policy_rcpt(&cfg, &m,
+		    complaint_rows[_i].rcpts[r]), 0);
+	ck_assert_int_eq(policy_wants_body(&m), 1);
+	policy_header(&cfg, &m, "Content-Type", "multipart/report; "
+	    "report-type=feedback-report; boundary=\"b\"");
+	ck_assert_int_eq(mailparse_body(m.mp, (const uint8_t *)body,
+	    strlen(body)), MAILPARSE_OK);
+	policy_decide(&cfg, kr, st, &m, &e);
+	ck_assert_msg(e.verdict == complaint_rows[_i].verdict, "row %d: "
+	    "verdict got %d, want %d (%s)", _i, e.verdict,
+	    complaint_rows[_i].verdict, e.log);
+	ck_assert_uint_eq(e.n_del_rcpt, complaint_rows[_i].del_rcpt);
+	ck_assert_int_eq(store_check(st, "fan@example.com", "news", &supp,
+	    scope, sizeof(scope)), STORE_OK);
+	ck_assert_msg(supp && strcmp(scope, complaint_rows[_i].scope) == 0,
+	    "row %d: suppressed %d for \"%s\", want \"%s\" (%s)", _i, supp,
+	    scope, complaint_rows[_i].scope, e.log);
+	policy_edits_free(&e);
+	policy_msg_reset(&m);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -315,6 +379,8 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, inbound_by_reference_subject_and_forgery);
 	tcase_add_test(tc, inbound_store_failure_always_tempfails);
 	tcase_add_test(tc, inbound_campaign_is_this_mailings);
+	tcase_add_loop_test(tc, complaint_scope_and_keep, 0,
+	    sizeof(complaint_rows) / sizeof(complaint_rows[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
