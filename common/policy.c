@@ -439,9 +439,50 @@ static void report_event(const struct config *cfg, const struct report *r,
 	report_detail(r, ev->detail);
 }
 
+/* A report whose original holds only our mailto reference: the token
+ * it stands for.  -1 on a store error (reported in e). */
+static int report_by_ref(const struct keyring *kr, struct store *st,
+    struct report *r, struct policy_edits *e)
+{
+	int detail;
+
+	switch (mint_ref_lookup(kr, st, r->ref, &r->claims, &detail)) {
+	case MINT_OK:
+		r->found = 1;
+		report_classify(r, r->claims.address);
+		break;
+	case MINT_ESTORE:
+		store_failed(e, "report", detail, 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* Say why a report is passed on untouched; 0 when it is to be recorded. */
+static int passed_on(const struct report *r, int rc, struct policy_edits *e)
+{
+	if (rc == REPORT_OK && r->found && r->kind != REPORT_IGNORE)
+		return 0;
+	if (rc == REPORT_OK && r->found)
+		snprintf(e->log, sizeof(e->log), "report: %s %s for %s: "
+		    "nothing to record; passed on", r->block ? r->block->action :
+		    r->type == REPORT_ARF ? r->feedback : "unmatched",
+		    r->block ? r->block->status : r->type == REPORT_ARF ?
+		    "feedback" : "recipients", r->claims.address);
+	else {
+		snprintf(e->log, sizeof(e->log), "report: %s%s; passed on",
+		    rc != REPORT_OK ? "not a DSN or ARF report" :
+		    "no valid token of ours in the returned message",
+		    r->worst == TOKEN_EAUTH ? " (forged or altered token seen)" :
+		    r->worst == TOKEN_EKEY ? " (token from an unknown key seen)" :
+		    "");
+		e->warn = r->worst != 0;
+	}
+	return 1;
+}
+
 /* The report role: a DSN or ARF report about a recipient our token in
- * the returned original names.  Not understood, no token, or nothing to
- * record: passed on untouched. */
+ * the returned original names is recorded before the 250 and consumed. */
 static void reports(const struct config *cfg, const struct keyring *kr,
     struct store *st, struct policy_msg *m, struct policy_edits *e)
 {
@@ -456,36 +497,9 @@ static void reports(const struct config *cfg, const struct keyring *kr,
 		    "out of memory, try again later");
 		return;
 	}
-	if (rc == REPORT_OK && !r.found && r.has_ref) {
-		switch (mint_ref_lookup(kr, st, r.ref, &r.claims, &rc)) {
-		case MINT_OK:
-			r.found = 1;
-			report_classify(&r, r.claims.address);
-			break;
-		case MINT_ESTORE:
-			store_failed(e, "report", rc, 1);
-			return;
-		}
-		rc = REPORT_OK;
-	}
-	if (rc == REPORT_OK && r.found && r.kind == REPORT_IGNORE) {
-		snprintf(e->log, sizeof(e->log), "report: %s %s for %s: "
-		    "nothing to record; passed on", r.block ? r.block->action :
-		    r.type == REPORT_ARF ? r.feedback : "unmatched",
-		    r.block ? r.block->status : r.type == REPORT_ARF ?
-		    "feedback" : "recipients", r.claims.address);
+	if ((rc == REPORT_OK && !r.found && r.has_ref &&
+	    report_by_ref(kr, st, &r, e) < 0) || passed_on(&r, rc, e))
 		return;
-	}
-	if (rc != REPORT_OK || !r.found) {
-		snprintf(e->log, sizeof(e->log), "report: %s%s; passed on",
-		    rc != REPORT_OK ? "not a DSN or ARF report" :
-		    "no valid token of ours in the returned message",
-		    r.worst == TOKEN_EAUTH ? " (forged or altered token seen)" :
-		    r.worst == TOKEN_EKEY ? " (token from an unknown key seen)" :
-		    "");
-		e->warn = r.worst != 0;
-		return;
-	}
 	report_event(cfg, &r, &ev);
 	rc = r.kind == REPORT_SOFT ? store_soft_bounce(st, &ev,
 	    (unsigned)cfg->soft_limit, cfg->soft_window, &count, &changed) :

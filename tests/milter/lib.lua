@@ -68,9 +68,10 @@ function field(out, name)
 end
 
 -- A report of tests/fixtures/reports whose returned original carries a
--- List-Unsubscribe minted now for addr, list news (nil: none at all), as
--- headers ({name, value}, folding kept) and a CRLF body for message().
-function report(file, addr)
+-- List-Unsubscribe minted now for addr, list news (nil: none at all),
+-- passed through edit if given, as headers ({name, value}, folding kept)
+-- and a CRLF body for message().
+function report(file, addr, edit)
 	local f = assert(io.open(libdir .. "/../fixtures/reports/" .. file))
 	local text = f:read("*a")
 	f:close()
@@ -79,6 +80,9 @@ function report(file, addr)
 		local out, rc = run(ctl .. " token " .. addr .. " --list news --campaign c7")
 		check(rc == 0, "token: " .. out)
 		lu = string.match(out, "(List%-Unsubscribe: .-)\nList%-Unsubscribe%-Post")
+		if edit then
+			lu = edit(lu)
+		end
 	end
 	local n
 	text, n = string.gsub(text, "List%-Unsubscribe: [^\n]*\n\t[^\n]*",

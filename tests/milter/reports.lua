@@ -57,6 +57,19 @@ check(string.find(run(ctl .. " history gone@example.com"), "bounce") == nil,
 check(send_report(C, "arf-rfc5965-b1.eml", nil) == SMFIR_ACCEPT,
     "RFC 5965 B.1: want accept")
 
+-- only the mailto's reference survives (no https URI, no subject or
+-- body): the reference names the recipient
+local headers, body = report("dsn-postfix-5.1.1.eml", "refonly@example.com",
+    function(lu)
+	return "List-Unsubscribe: " .. string.match(lu, "(<mailto:[^?]+)") .. ">"
+    end)
+local conn = open("198.51.100.7")
+message(conn, "<>", { "<" .. B .. ">" }, headers, body)
+check(mt.getreply(conn) == SMFIR_DISCARD, "reference only: want discard")
+mt.disconnect(conn)
+check(string.find(status("refonly@example.com"), '"scopes":%["%*"%]') ~= nil,
+    "reference only: not suppressed")
+
 -- plain mail to the bounce mailbox (an out-of-office reply): untouched
 conn = open("198.51.100.7")
 message(conn, "<ooo@example.net>", { "<" .. B .. ">" },
