@@ -183,33 +183,35 @@ END_TEST
 static const struct {
 	const char *what, *from, *to, *address;
 	enum report_kind kind;
-	int worst;
 } hostile[] = {
 	/* a forged report naming an address: no List-Unsubscribe */
 	{ "no token", "List-Unsubscribe: <https://unsub.example.com/u/",
-	  "X-Nothing: <https://example.net/x/", "", REPORT_IGNORE, 0 },
+	  "X-Nothing: <https://example.net/x/", "", REPORT_IGNORE },
 	/* the https token altered; the mailto's tokens still name gone */
 	{ "one token altered", "/u/Aao", "/u/Aap", "gone@example.com",
-	  REPORT_HARD, 0 },
+	  REPORT_HARD },
 	/* a second block, for another address, delivered: ours counts */
 	{ "blocks, ours failed", "Final-Recipient: rfc822; gone",
 	  "Final-Recipient: rfc822; other@example.com\nAction: delivered\n"
 	  "Status: 2.0.0\n\nFinal-Recipient: rfc822; gone",
-	  "gone@example.com", REPORT_HARD, 0 },
+	  "gone@example.com", REPORT_HARD },
 	/* ours delivered, a forged block fails someone else */
 	{ "blocks, ours delivered", "Action: failed",
 	  "Action: delivered\nStatus: 2.0.0\n\nFinal-Recipient: rfc822; "
-	  "x@example.com\nAction: failed", "gone@example.com", REPORT_IGNORE,
-	  0 },
+	  "x@example.com\nAction: failed", "gone@example.com", REPORT_IGNORE },
 	/* blocks that name nobody we know and disagree: nothing */
 	{ "blocks disagree", "Original-Recipient: rfc822;gone@example.com\n",
-	  "", "gone@example.com", REPORT_IGNORE, 0 },
+	  "", "gone@example.com", REPORT_IGNORE },
 	/* a huge header in the original before List-Unsubscribe */
-	{ "huge header", "X-Mailer: ", NULL, "gone@example.com", REPORT_HARD,
-	  0 },
+	{ "huge header", "X-Mailer: ", NULL, "gone@example.com", REPORT_HARD },
+	/* the original as message/global (RFC 6533), or quoted inline */
+	{ "message/global", "Content-Type: message/rfc822",
+	  "Content-Type: message/global", "gone@example.com", REPORT_HARD },
+	{ "inline original", "Content-Type: message/rfc822",
+	  "Content-Type: text/plain", "gone@example.com", REPORT_HARD },
 	/* a Status that is no status */
 	{ "bad status", "Status: 5.1.1", "Status: 5.1.1x", "gone@example.com",
-	  REPORT_IGNORE, 0 },
+	  REPORT_IGNORE },
 };
 
 START_TEST(hostile_variants)
