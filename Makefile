@@ -2,6 +2,7 @@
 prefix    ?= /usr/local
 sbindir   ?= $(prefix)/sbin
 mandir    ?= $(prefix)/share/man
+docdir    ?= $(prefix)/share/doc/unsub-milter
 sysconfdir ?= /etc
 unitdir   ?= /lib/systemd/system
 DESTDIR   ?=
@@ -31,13 +32,13 @@ PROGS     := $(B)/unsub-milter $(B)/unsubctl $(if $(HTTPD),$(B)/unsub-httpd)
 all: $(PROGS)
 
 $(B)/common/%.o: common/%.c $(B)/flags $(wildcard common/*.h) | $(B)/common
-	$(CC) $(CFLAGS) -Icommon -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon -c -o $@ $<
 $(B)/milter/%.o: milter/%.c $(B)/flags $(wildcard common/*.h milter/*.h) | $(B)/milter
-	$(CC) $(CFLAGS) -Icommon -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon -c -o $@ $<
 $(B)/httpd/%.o: httpd/%.c $(B)/flags $(wildcard common/*.h httpd/*.h) | $(B)/httpd
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -Icommon -c -o $@ $<
-$(B)/ctl/%.o: ctl/%.c $(B)/flags $(wildcard common/*.h) | $(B)/ctl
-	$(CC) $(CFLAGS) -Icommon -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -Icommon -c -o $@ $<
+$(B)/ctl/%.o: ctl/%.c $(B)/flags $(wildcard common/*.h ctl/*.h) | $(B)/ctl
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon -c -o $@ $<
 
 $(B)/libunsub.a: $(COMMON)
 	rm -f $@ && ar rcs $@ $^
@@ -50,10 +51,10 @@ $(B)/unsubctl: $(CTL) $(B)/libunsub.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_C)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libunsub.a $(B)/flags | $(B)/tests
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags check) -Icommon -Itests/unit -o $@ $< \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags check) -Icommon -Itests/unit -o $@ $< \
 	    $(B)/libunsub.a $(LDFLAGS) $(shell pkg-config --libs check) $(LDLIBS_C)
 $(B)/bench/%: bench/%.c $(B)/libunsub.a $(B)/flags | $(B)/bench
-	$(CC) $(CFLAGS) -Icommon -o $@ $< $(B)/libunsub.a $(LDFLAGS) -lmilter $(LDLIBS_C)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon -o $@ $< $(B)/libunsub.a $(LDFLAGS) -lmilter $(LDLIBS_C)
 
 # libFuzzer targets: clang with ASan and UBSan over the common/ sources.
 $(B)/fuzz/%: tests/fuzz/%.c $(wildcard common/*.c common/*.h) | $(B)/fuzz
@@ -66,7 +67,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(wildcard common/*.c common/*.h) | $(B)/fuzz
 # plain build) rebuilds everything instead of reusing other objects.
 $(B)/flags: FORCE
 	@mkdir -p $(B)
-	@f='$(CC) $(CFLAGS) $(LDFLAGS)'; \
+	@f='$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)'; \
 	    [ "$$(cat $@ 2>/dev/null)" = "$$f" ] || echo "$$f" >$@
 FORCE:
 
@@ -90,6 +91,11 @@ fuzz: $(FUZZERS)
 	    grep -E "stat::number_of_executed_units" $(B)/fuzz/$$n.log; \
 	done
 
+# Static analysis and size limits (not part of check): see scripts/lint.sh.
+lint:
+	CFLAGS='$(CFLAGS)' MHD_CFLAGS='$(shell pkg-config --cflags libmicrohttpd)' \
+	    sh scripts/lint.sh
+
 bench: all $(BENCHES)
 	sh bench/run.sh
 
@@ -104,14 +110,19 @@ demo: deps all
 run: all
 	sh scripts/run.sh
 
+# The programs, pages, units, templates, an example config beside where
+# the real one goes, and README with the conf/ examples.
 install: all
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(mandir)/man5 \
-	    $(DESTDIR)$(sysconfdir)/unsub-milter/templates $(DESTDIR)$(unitdir)
+	    $(DESTDIR)$(sysconfdir)/unsub-milter/templates $(DESTDIR)$(unitdir) \
+	    $(DESTDIR)$(docdir)/examples
 	install -m 0755 $(PROGS) $(DESTDIR)$(sbindir)/
 	install -m 0644 man/*.8 $(DESTDIR)$(mandir)/man8/
 	install -m 0644 man/*.5 $(DESTDIR)$(mandir)/man5/
 	install -m 0644 conf/unsub-milter.conf $(DESTDIR)$(sysconfdir)/unsub-milter/unsub-milter.conf.example
 	install -m 0644 conf/templates/*.html $(DESTDIR)$(sysconfdir)/unsub-milter/templates/
+	install -m 0644 README.md $(DESTDIR)$(docdir)/
+	install -m 0644 conf/*.conf conf/*.cf conf/*.mc $(DESTDIR)$(docdir)/examples/
 	sed 's#@sbindir@#$(sbindir)#g; s#@sysconfdir@#$(sysconfdir)#g' \
 	    conf/unsub-milter.service >$(DESTDIR)$(unitdir)/unsub-milter.service
 	sed 's#@sbindir@#$(sbindir)#g; s#@sysconfdir@#$(sysconfdir)#g' \
@@ -120,4 +131,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check bench fuzz deps demo run install clean FORCE
+.PHONY: all check lint bench fuzz deps demo run install clean FORCE

@@ -14,6 +14,7 @@
 #include "codec.h"
 #include "keyring.h"
 #include "mailparse.h"
+#include "ref.h"
 #include "report.h"
 #include "store.h"
 #include "token.h"
@@ -55,7 +56,7 @@ static void bench_token(struct keyring *kr)
 {
 	struct token_claims c, out;
 	char text[TOKEN_TEXT_MAX];
-	uint8_t ref[TOKEN_REF_LEN];
+	uint8_t ref[REF_LEN];
 	const int n = 200000;
 	double t0, seal, open, refns;
 
@@ -75,7 +76,7 @@ static void bench_token(struct keyring *kr)
 	open = (now() - t0) / n * 1e9;
 	t0 = now();
 	for (int i = 0; i < n; i++)
-		if (token_ref(kr, c.key_id, &c, ref) != TOKEN_OK)
+		if (ref_make(kr, c.key_id, &c, ref) != TOKEN_OK)
 			die("ref");
 	refns = (now() - t0) / n * 1e9;
 	{
@@ -85,7 +86,7 @@ static void bench_token(struct keyring *kr)
 		    "%zu chars base64url, %zu chars base32, reference %d "
 		    "chars\n", strlen(c.address), len,
 		    codec_b64u_enclen((size_t)len),
-		    codec_b32_enclen((size_t)len), TOKEN_REF_TEXT);
+		    codec_b32_enclen((size_t)len), REF_TEXT);
 	}
 	printf("token seal+encode (url): %.0f ns/op, %.0f /s\n", seal,
 	    1e9 / seal);

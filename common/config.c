@@ -13,6 +13,7 @@
 #include "config.h"
 #include "header.h"
 #include "log.h"
+#include "ref.h"
 #include "store.h"
 #include "token.h"
 
@@ -44,8 +45,8 @@ static const struct opt opts[] = {
 	  0, 0, NULL, "milter socket, libmilter syntax "
 	  "(unix:/path, inet:port@host, inet6:port@host)" },
 	{ "SocketMode", T_MODE, F(socket_mode), 0, "0660", 0, 0777, NULL,
-	  "octal permissions of a unix: socket (the MTA must be able to "
-	  "connect)" },
+	  "octal permissions of a unix: socket, group-owned by User's GROUP "
+	  "(the MTA must be able to connect)" },
 	{ "KeyFile", T_PATH, S(key_file), "/etc/unsub-milter/keys", 0, 0, NULL,
 	  "token keyring, mode 0600 or stricter" },
 	{ "Database", T_PATH, S(database), "/var/lib/unsub-milter", 0, 0, NULL,
@@ -58,7 +59,8 @@ static const struct opt opts[] = {
 	{ "PidFile", T_STR, S(pid_file), "", 0, 0, NULL,
 	  "write the daemon's pid here (empty: none)" },
 	{ "User", T_STR, S(user), "", 0, 0, NULL,
-	  "drop privileges to this user after start-up (like -u)" },
+	  "NAME[:GROUP]: run as this user and group after start-up (like -u); "
+	  "a unix socket is owned by them" },
 	{ "LogLevel", T_LEVEL, F(log_level), 0, "info", 0, 0, NULL,
 	  "err, warning, info or debug" },
 	{ "UnsubscribeMailbox", T_MAILBOX, S(mailbox), "", 0, 0, NULL,
@@ -259,8 +261,10 @@ static int socket_ok(const char *v)
 {
 	const char *p;
 
-	if (strncmp(v, "unix:", 5) == 0 || strncmp(v, "local:", 6) == 0)
-		return strchr(v, ':')[1] == '/';
+	if (strncmp(v, "unix:", 5) == 0)
+		return v[5] == '/';
+	if (strncmp(v, "local:", 6) == 0)
+		return v[6] == '/';
 	if (strncmp(v, "inet:", 5) == 0)
 		p = v + 5;
 	else if (strncmp(v, "inet6:", 6) == 0)
@@ -351,10 +355,10 @@ static int check_str(const struct opt *o, const char *v, char *err,
 		return -1;
 	}
 	if (o->type == T_MAILBOX && v[0] != '\0' &&
-	    strchr(v, '@') - v + 1 + TOKEN_REF_TEXT > 64) {
+	    !ref_mailbox_fits(v)) {
 		snprintf(err, errsz, "%s: local part too long to carry a "
 		    "%d-character reference within 64 octets", o->name,
-		    TOKEN_REF_TEXT);
+		    REF_TEXT);
 		return -1;
 	}
 	if (o->type == T_MAILBOXES && mailboxes_ok(o, v, err, errsz) < 0)

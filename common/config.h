@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <netinet/in.h>
 
+/* Where every program looks without -c (the Makefile installs the example
+ * beside it). */
+#define CONFIG_FILE_DEFAULT "/etc/unsub-milter/unsub-milter.conf"
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_NET_MAX 64
 #define CONFIG_STR_MAX 256

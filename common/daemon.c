@@ -1,4 +1,6 @@
-/* daemon.c - privilege drop and pidfile for the daemons. */
+/* daemon.c - the daemons' start-up: options, -n checks, detaching with
+ * the child's verdict, privilege drop, pidfile, the unix socket's owner and
+ * removal. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -9,35 +11,232 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
 
-int daemon_drop_privileges(const char *user, char *err, size_t errsz)
-{
-	struct passwd *pw;
+/* A "NAME[:GROUP]" looked up. */
+struct ident {
+	char name[64];
+	uid_t uid;
+	gid_t gid;		/* GROUP's, else the user's own group */
+};
 
-	errno = 0;
-	if ((pw = getpwnam(user)) == NULL) {
-		snprintf(err, errsz, "user %s: %s", user,
-		    errno ? strerror(errno) : "no such user");
+/* Look up "NAME[:GROUP]" (opendkim's UserID form); -1 with err. */
+static int ident_lookup(const char *spec, struct ident *id, char *err,
+    size_t errsz)
+{
+	const char *colon = strchr(spec, ':');
+	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+	struct passwd *pw;
+	struct group *gr;
+
+	if (n == 0 || n >= sizeof(id->name) || (colon && colon[1] == '\0')) {
+		snprintf(err, errsz, "user \"%s\": want NAME or NAME:GROUP",
+		    spec);
 		return -1;
 	}
+	memcpy(id->name, spec, n);
+	id->name[n] = '\0';
+	errno = 0;
+	if ((pw = getpwnam(id->name)) == NULL) {
+		snprintf(err, errsz, "user %s: %s", id->name, errno ?
+		    strerror(errno) : "no such user (adduser --system --group "
+		    "unsub creates one)");
+		return -1;
+	}
+	id->uid = pw->pw_uid;
+	id->gid = pw->pw_gid;
+	errno = 0;
+	if (colon != NULL && (gr = getgrnam(colon + 1)) == NULL) {
+		snprintf(err, errsz, "group %s: %s", colon + 1, errno ?
+		    strerror(errno) : "no such group");
+		return -1;
+	}
+	if (colon != NULL)
+		id->gid = gr->gr_gid;
+	return 0;
+}
+
+int daemon_drop_privileges(const char *user, char *err, size_t errsz)
+{
+	struct ident id;
+
+	if (ident_lookup(user, &id, err, errsz) < 0)
+		return -1;
 	/* Started as that user already (systemd's User=): nothing to drop,
-	 * and initgroups would fail. */
-	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid &&
-	    getgid() == pw->pw_gid && getegid() == pw->pw_gid)
+	 * and initgroups would fail; the group is the one it was given
+	 * (Group=), which a unix socket then gets. */
+	if (getuid() == id.uid && geteuid() == id.uid)
 		return 0;
-	if (setgid(pw->pw_gid) < 0 || initgroups(user, pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
+	if (setgid(id.gid) < 0 || initgroups(id.name, id.gid) < 0 ||
+	    setuid(id.uid) < 0) {
 		snprintf(err, errsz, "cannot become %s: %s", user,
 		    strerror(errno));
 		return -1;
 	}
-	if (pw->pw_uid != 0 && (setuid(0) == 0 || geteuid() == 0)) {
+	if (id.uid != 0 && (setuid(0) == 0 || geteuid() == 0)) {
 		snprintf(err, errsz, "privileges of %s could be regained", user);
+		return -1;
+	}
+	return 0;
+}
+
+/* Drop to `user` (if set), then refuse to be root. */
+static int become(const struct daemon_args *a, const char *user, char *err,
+    size_t errsz)
+{
+	if (user != NULL && daemon_drop_privileges(user, err, errsz) < 0)
+		return -1;
+	if (geteuid() == 0) {
+		snprintf(err, errsz, "refusing to run as root: set User in %s "
+		    "or use -u", a->config);
+		return -1;
+	}
+	return 0;
+}
+
+const char *daemon_unix_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return NULL;
+}
+
+int daemon_socket_dir(const char *path, char *err, size_t errsz)
+{
+	char dir[CONFIG_PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = '\0';
+	if (access(dir, W_OK | X_OK) == 0)
+		return 0;
+	snprintf(err, errsz, "socket directory %s: %s (create it writable by "
+	    "the daemon's user, e.g. install -d -o unsub -g postfix -m 0750 %s)",
+	    dir, strerror(errno), dir);
+	return -1;
+}
+
+/* daemon_check's child: become the user, then look at every path. */
+static int check_as(const struct daemon_args *a, const char *user,
+    const struct config *cfg, const char *path, char *err, size_t errsz)
+{
+	struct passwd *pw;
+	const char *who;
+
+	if (become(a, user, err, errsz) < 0 ||
+	    (path != NULL && daemon_socket_dir(path, err, errsz) < 0))
+		return -1;
+	pw = getpwuid(geteuid());
+	who = pw ? pw->pw_name : "the daemon's user";
+	if (access(cfg->database, W_OK | X_OK) < 0) {
+		snprintf(err, errsz, "store directory %s: %s as %s (install -d "
+		    "-o %s -m 0750 %s)", cfg->database, strerror(errno), who,
+		    who, cfg->database);
+		return -1;
+	}
+	if (access(cfg->key_file, R_OK) < 0) {
+		snprintf(err, errsz, "key file %s: %s as %s (unsubctl genkey "
+		    "creates it; chown %s %s; chmod 0600 %s)", cfg->key_file,
+		    strerror(errno), who, who, cfg->key_file, cfg->key_file);
+		return -1;
+	}
+	return 0;
+}
+
+int daemon_check(const struct daemon_args *a, const struct config *cfg,
+    const char *socket, char *err, size_t errsz)
+{
+	const char *user = a->user ? a->user :
+	    cfg->user[0] != '\0' ? cfg->user : NULL;
+	const char *path = socket ? daemon_unix_path(socket) : NULL;
+	ssize_t n = 0;
+	int fd[2], status = 1;
+	pid_t pid;
+
+	/* A child takes the user's identity, so that access() answers for
+	 * it; its verdict comes back through the pipe. */
+	if (pipe(fd) < 0 || (pid = fork()) < 0) {
+		snprintf(err, errsz, "cannot check: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		close(fd[0]);
+		if (check_as(a, user, cfg, path, err, errsz) == 0)
+			_exit(0);
+		_exit(write(fd[1], err, strlen(err)) < 0 ? 2 : 1);
+	}
+	close(fd[1]);
+	while ((n = read(fd[0], err, errsz - 1)) < 0 && errno == EINTR)
+		;
+	close(fd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (n > 0)
+		err[n] = '\0';
+	else
+		snprintf(err, errsz, "the check as %s failed", user ? user :
+		    "this user");
+	return -1;
+}
+
+/* The unix socket we made, removed at exit while it is still ours. */
+static char sock_path[CONFIG_PATH_MAX];
+static dev_t sock_dev;
+static ino_t sock_ino;
+
+/* At exit, fatal or not: the socket goes unless another copy replaced it
+ * (compared by device and inode, as recorded when it was made). */
+static void socket_remove(void)
+{
+	struct stat st;
+
+	if (lstat(sock_path, &st) == 0 && st.st_dev == sock_dev &&
+	    st.st_ino == sock_ino)
+		unlink(sock_path);
+}
+
+int daemon_socket_claim(const char *path, const char *user, unsigned mode,
+    char *err, size_t errsz)
+{
+	struct ident id;
+	struct stat st;
+	int rc = lstat(path, &st);
+
+	if (rc == 0 && !S_ISSOCK(st.st_mode)) {
+		rc = -1;
+		errno = ENOTSOCK;
+	}
+	if (rc < 0) {
+		snprintf(err, errsz, "socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (sock_path[0] == '\0')
+		atexit(socket_remove);
+	snprintf(sock_path, sizeof(sock_path), "%s", path);
+	sock_dev = st.st_dev;
+	sock_ino = st.st_ino;
+	if (user != NULL && ident_lookup(user, &id, err, errsz) < 0)
+		return -1;
+	if (user != NULL && lchown(path, id.uid, id.gid) < 0) {
+		snprintf(err, errsz, "chown %s to %s: %s", path, user,
+		    strerror(errno));
+		return -1;
+	}
+	if (chmod(path, (mode_t)mode) < 0) {
+		snprintf(err, errsz, "chmod %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -109,18 +308,70 @@ int daemon_args(int argc, char **argv, const char *default_config,
 	return optind == argc ? 0 : -1;
 }
 
+/* The write end of the pipe to a detached child's waiting parent. */
+static int ready_fd = -1;
+static const char *ready_ident;
+
 int daemon_begin(const char *ident, const struct config *cfg,
     struct daemon_args *a, char *err, size_t errsz)
 {
-	log_open(ident, a->foreground);
+	int fd[2], status;
+	ssize_t n;
+	char c;
+	pid_t pid;
+
+	/* stderr too until ready: a detached child's reason for failing
+	 * reaches the operator who started it. */
+	log_open(ident, 1);
 	log_set_level((enum log_level)cfg->log_level);
 	if (a->user == NULL && cfg->user[0] != '\0')
 		a->user = cfg->user;
-	if (!a->foreground && daemon(0, 0) < 0) {
-		snprintf(err, errsz, "daemon: %s", strerror(errno));
+	if (a->foreground)
+		return 0;
+	if (pipe2(fd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		snprintf(err, errsz, "cannot detach: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		close(fd[1]);
+		while ((n = read(fd[0], &c, 1)) < 0 && errno == EINTR)
+			;
+		if (n == 1)
+			_exit(0);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFEXITED(status) && WEXITSTATUS(status) != 0 ?
+		    WEXITSTATUS(status) : 1);
+	}
+	close(fd[0]);
+	ready_fd = fd[1];
+	ready_ident = ident;
+	if (setsid() < 0 || chdir("/") < 0) {
+		snprintf(err, errsz, "cannot detach: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+void daemon_ready(void)
+{
+	int null;
+
+	if (ready_fd < 0)
+		return;
+	if ((null = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	log_open(ready_ident, 0);
+	if (write(ready_fd, "R", 1) != 1)
+		log_warn("telling the parent we are ready: %s",
+		    strerror(errno));
+	close(ready_fd);
+	ready_fd = -1;
 }
 
 int daemon_settle(const struct daemon_args *a, const struct config *cfg,
@@ -129,14 +380,8 @@ int daemon_settle(const struct daemon_args *a, const struct config *cfg,
 	struct store_opts so = { cfg->map_size, cfg->map_max, 0 };
 	int rc;
 
-	if (a->user != NULL &&
-	    daemon_drop_privileges(a->user, err, errsz) < 0)
+	if (become(a, a->user, err, errsz) < 0)
 		return -1;
-	if (geteuid() == 0) {
-		snprintf(err, errsz, "refusing to run as root: set User in %s "
-		    "or use -u", a->config);
-		return -1;
-	}
 	if ((rc = store_open(cfg->database, &so, st)) != STORE_OK) {
 		snprintf(err, errsz, "store: %s", store_strerror(rc));
 		return -1;

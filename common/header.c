@@ -39,15 +39,15 @@ static size_t lead_after(const char *fold, size_t before)
 }
 
 int header_list_unsubscribe(char *out, size_t outsz, const char *fold,
-    const char *url_base, const char *url_token, const char *mailbox,
-    const char *ref_text, const char *mail_token)
+    const char *url_base, const char *url_token, const char *mailto,
+    const char *mail_token)
 {
-	const char *at = mailbox[0] != '\0' ? strchr(mailbox, '@') : NULL;
+	int has_mailto = strchr(mailto, '@') != NULL;
 	struct out o = { out, out + (outsz ? outsz - 1 : 0), outsz == 0 };
 	size_t url_len = 0, lead, base, tok = strlen(mail_token);
 	int level;
 
-	if (url_base[0] == '\0' && at == NULL)
+	if (url_base[0] == '\0' && !has_mailto)
 		return -1;
 	if (url_base[0] != '\0') {
 		put(&o, "<", 1);
@@ -58,17 +58,17 @@ int header_list_unsubscribe(char *out, size_t outsz, const char *fold,
 		if (NAME_LEN + url_len + 1 > HEADER_LINE_MAX)
 			return -1;
 	}
-	if (at != NULL) {
-		/* The reference rides in the local part, which every client
-		 * keeps; the full token also goes in subject and body for
-		 * those that keep them, as far as the line limit allows (a
-		 * long address and ids leave out the body, then the
-		 * subject's copy: the reference still names the recipient).
-		 * See unsub-milter(8), "Token placement". */
+	if (has_mailto) {
+		/* The reference rides in the local part (ref.c), which
+		 * every client keeps; the full token also goes in subject
+		 * and body for those that keep them, as far as the line
+		 * limit allows (a long address and ids leave out the body,
+		 * then the subject's copy: the reference still names the
+		 * recipient).  See unsub-milter(8), "Token placement". */
 		lead = url_len ? lead_after(fold, NAME_LEN + url_len + 1) :
 		    NAME_LEN;
-		base = sizeof("<mailto:+?subject=unsubscribe>") - 1 +
-		    strlen(mailbox) + strlen(ref_text);
+		base = sizeof("<mailto:?subject=unsubscribe>") - 1 +
+		    strlen(mailto);
 		if (lead + base + 3 + tok + 6 + tok <= HEADER_LINE_MAX)
 			level = 2;
 		else if (lead + base + 3 + tok <= HEADER_LINE_MAX)
@@ -82,10 +82,7 @@ int header_list_unsubscribe(char *out, size_t outsz, const char *fold,
 			put_str(&o, fold);
 		}
 		put_str(&o, "<mailto:");
-		put(&o, mailbox, (size_t)(at - mailbox));
-		put(&o, "+", 1);
-		put_str(&o, ref_text);
-		put_str(&o, at);
+		put_str(&o, mailto);
 		put_str(&o, "?subject=unsubscribe");
 		if (level >= 1) {
 			put_str(&o, "%20");

@@ -14,15 +14,16 @@
 
 /*
  * Write the List-Unsubscribe value: <URL_BASE URL_TOKEN> first (when
- * url_base is set), then <mailto:LOCAL+REF@DOMAIN?subject=...&body=...>
- * (when mailbox is set), folded after the comma with `fold` (e.g. "\n\t").
+ * url_base is set), then <mailto:MAILTO?subject=...&body=...> (when mailto,
+ * the mailbox with its reference from ref_address, is set), folded after
+ * the comma with `fold` (e.g. "\n\t").
  * No line passes HEADER_LINE_MAX: the mailto drops its body, then its
  * subject's token, to fit.  Returns the length, or -1 if it does not fit
  * or neither URI is set.
  */
 int header_list_unsubscribe(char *out, size_t outsz, const char *fold,
-    const char *url_base, const char *url_token, const char *mailbox,
-    const char *ref_text, const char *mail_token);
+    const char *url_base, const char *url_token, const char *mailto,
+    const char *mail_token);
 
 /*
  * Expand a FeedbackID template: %l the list, %c the campaign, %p the

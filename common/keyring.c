@@ -126,7 +126,7 @@ int keyring_generate(const char *path, time_t now, uint32_t *id_out,
 	struct keyring *kr = NULL;
 	struct keyring_key k;
 	FILE *fp = NULL;
-	int fd, rc;
+	int fd, nl, rc;
 	uint8_t idb[4];
 
 	if ((kr = calloc(1, sizeof(*kr))) == NULL) {
@@ -161,8 +161,15 @@ int keyring_generate(const char *path, time_t now, uint32_t *id_out,
 		    (uint32_t)idb[2] << 8 | idb[3];
 	} while (keyring_find(kr, k.id) != NULL);
 	/* A file edited by hand may lack its last newline: the new key must
-	 * not join that line. */
-	if (fseek(fp, -1, SEEK_END) == 0 && fgetc(fp) != '\n')
+	 * not join that line.  A stream read and then written needs a seek
+	 * in between (C11 7.21.5.3). */
+	nl = fseek(fp, -1, SEEK_END) != 0 || fgetc(fp) == '\n';
+	if (fseek(fp, 0, SEEK_END) != 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		rc = KEYRING_EIO;
+		goto done;
+	}
+	if (!nl)
 		fputc('\n', fp);
 	fprintf(fp, "%08lx %lld ", (unsigned long)k.id, (long long)now);
 	for (size_t i = 0; i < KEYRING_KEYLEN; i++)

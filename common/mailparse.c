@@ -9,8 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "codec.h"
 #include "mailparse.h"
+#include "token.h"
 
 #define MAILPARSE_HDR_MAX 8192
 #define CAND_MIN 40
@@ -19,17 +21,11 @@
 #define DEPTH_MAX 8
 
 struct mailparse {
-	size_t max_body, body_len;
-	uint8_t *body;
+	size_t max_body;
+	struct buf body;
 	char subject[MAILPARSE_HDR_MAX];
 	char ctype[1024];	/* top-level Content-Type */
 	char cte[64];		/* top-level Content-Transfer-Encoding */
-};
-
-/* A growing byte buffer for decoded text. */
-struct buf {
-	char *p;
-	size_t len, cap;
 };
 
 /* The candidates already yielded, and where they go. */
@@ -42,52 +38,9 @@ struct emit {
 	int stop;
 };
 
-/* Append n bytes; on allocation failure the buffer stays as it was. */
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *p = realloc(b->p, cap);
-		if (p == NULL)
-			return;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 static int tok_char(int c)
 {
 	return isalnum(c) || c == '-' || c == '_';
-}
-
-int mailparse_rcpt(const char *rcpt, const char *mailbox,
-    uint8_t ref[TOKEN_REF_LEN])
-{
-	const char *at, *mat = strrchr(mailbox, '@');
-	size_t len = strlen(rcpt), ml, ll;
-
-	if (len >= 2 && rcpt[0] == '<' && rcpt[len - 1] == '>')
-		rcpt++, len -= 2;
-	if (mat == NULL || len == 0 ||
-	    (at = memrchr(rcpt, '@', len)) == NULL)
-		return 0;
-	if ((size_t)(rcpt + len - at) != strlen(mat) ||
-	    strncasecmp(at, mat, strlen(mat)) != 0)
-		return 0;
-	ml = (size_t)(mat - mailbox);
-	ll = (size_t)(at - rcpt);
-	if (ll < ml || strncasecmp(rcpt, mailbox, ml) != 0)
-		return 0;
-	if (ll == ml)
-		return 1;
-	if (ll == ml + 1 + TOKEN_REF_TEXT && rcpt[ml] == '+' &&
-	    codec_b32_decode(rcpt + ml + 1, TOKEN_REF_TEXT, ref,
-	    TOKEN_REF_LEN) == TOKEN_REF_LEN)
-		return 2;
-	return 0;
 }
 
 struct mailparse *mailparse_new(size_t max_body)
@@ -104,7 +57,7 @@ void mailparse_free(struct mailparse *mp)
 {
 	if (mp == NULL)
 		return;
-	free(mp->body);
+	buf_free(&mp->body);
 	free(mp);
 }
 
@@ -135,18 +88,12 @@ int mailparse_header(struct mailparse *mp, const char *name,
 
 int mailparse_body(struct mailparse *mp, const uint8_t *data, size_t len)
 {
-	uint8_t *p;
-
-	if (len > mp->max_body - mp->body_len)
-		len = mp->max_body - mp->body_len;
+	if (len > mp->max_body - mp->body.len)
+		len = mp->max_body - mp->body.len;
 	if (len == 0)
 		return MAILPARSE_OK;
-	if ((p = realloc(mp->body, mp->body_len + len)) == NULL)
-		return MAILPARSE_ENOMEM;
-	mp->body = p;
-	memcpy(p + mp->body_len, data, len);
-	mp->body_len += len;
-	return MAILPARSE_OK;
+	return buf_add(&mp->body, data, len) == 0 ? MAILPARSE_OK :
+	    MAILPARSE_ENOMEM;
 }
 
 /* Yield one candidate unless seen before; sets e->stop when fn says so. */
@@ -223,7 +170,7 @@ static void join_lines(struct emit *e, struct buf *joined, const char *t,
  * lines, so hostile text of short lines costs linear time. */
 static void scan_text(struct emit *e, const char *t, size_t len)
 {
-	struct buf joined = { NULL, 0, 0 };
+	struct buf joined = BUF_INIT;
 	size_t i = 0;
 
 	while (i < len && !e->stop && e->n_seen < CAND_MAX) {
@@ -244,7 +191,7 @@ static void scan_text(struct emit *e, const char *t, size_t len)
 		}
 		i = eol + 1;
 	}
-	free(joined.p);
+	buf_free(&joined);
 }
 
 static int hexval(int c)
@@ -441,7 +388,7 @@ static void part(struct emit *e, const char *ctype, const char *cte,
     const char *data, size_t len, int depth)
 {
 	char pct[1024] = "text/plain", pcte[64] = "";
-	struct buf text = { NULL, 0, 0 }, dec = { NULL, 0, 0 };
+	struct buf text = BUF_INIT, dec = BUF_INIT;
 	size_t i = 0;
 
 	if (depth > DEPTH_MAX || e->stop)
@@ -495,8 +442,8 @@ static void part(struct emit *e, const char *ctype, const char *cte,
 	} else if (dec.p != NULL) {
 		scan_text(e, dec.p, dec.len);
 	}
-	free(text.p);
-	free(dec.p);
+	buf_free(&text);
+	buf_free(&dec);
 }
 
 /* Decode RFC 2047 encoded words; white space between two is dropped. */
@@ -532,15 +479,15 @@ static void rfc2047(struct buf *out, const char *s)
 int mailparse_candidates(struct mailparse *mp, mailparse_fn fn, void *arg)
 {
 	struct emit e = { .fn = fn, .arg = arg };
-	struct buf subj = { NULL, 0, 0 };
+	struct buf subj = BUF_INIT;
 
 	rfc2047(&subj, mp->subject);
 	if (subj.p != NULL)
 		scan_text(&e, subj.p, subj.len);
-	if (!e.stop && mp->body_len > 0)
+	if (!e.stop && mp->body.len > 0)
 		part(&e, mp->ctype[0] ? mp->ctype : "text/plain", mp->cte,
-		    (const char *)mp->body, mp->body_len, 0);
-	free(subj.p);
+		    mp->body.p, mp->body.len, 0);
+	buf_free(&subj);
 	return emit_done(&e);
 }
 
@@ -556,8 +503,8 @@ int mailparse_parts(struct mailparse *mp, mailparse_part_fn fn, void *arg)
 {
 	struct emit e = { .part_fn = fn, .arg = arg };
 
-	if (mp->body_len > 0)
+	if (mp->body.len > 0)
 		part(&e, mp->ctype[0] ? mp->ctype : "text/plain", mp->cte,
-		    (const char *)mp->body, mp->body_len, 0);
+		    mp->body.p, mp->body.len, 0);
 	return e.stop;
 }

@@ -1,12 +1,11 @@
 /* mailparse.h - find unsubscribe token candidates in a reply as real mail
- * clients send it: recipient local part, Subject, MIME body. */
+ * clients send it: Subject and MIME body (the recipient's local part is
+ * ref.h's). */
 #ifndef UNSUB_MAILPARSE_H
 #define UNSUB_MAILPARSE_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "token.h"
 
 struct mailparse;
 
@@ -15,16 +14,6 @@ enum {
 	MAILPARSE_ENOMEM = -1,
 	MAILPARSE_ENOTMAILBOX = -2,	/* rcpt is not the unsubscribe mailbox */
 };
-
-/*
- * Does envelope recipient `rcpt` (with or without <>) address the mailbox
- * `mailbox` ("local@domain")?  Returns 1 for the bare mailbox, 2 when it
- * also carries a local-part reference "local+REF@domain" (REF: TOKEN_REF_TEXT
- * base32 chars, any case), written to `ref`; 0 when it is another address.
- * Domain and local part compare case-insensitively.
- */
-int mailparse_rcpt(const char *rcpt, const char *mailbox,
-    uint8_t ref[TOKEN_REF_LEN]);
 
 /* Copy n chars of `in` to `out` (n + 1 bytes) with %XX escapes decoded
  * (RFC 3986, as in a mailto URL: a client may write "+" as %2B); returns

@@ -22,8 +22,8 @@ void policy_msg_reset(struct policy_msg *m)
 int policy_rcpt(const struct config *cfg, struct policy_msg *m,
     const char *raw)
 {
-	struct policy_rcpt *r;
-	uint8_t ref[TOKEN_REF_LEN];
+	struct policy_recipient *r;
+	uint8_t ref[REF_LEN];
 
 	if (m->n_rcpt == POLICY_RCPT_MAX)
 		return -1;
@@ -43,7 +43,7 @@ int policy_rcpt(const struct config *cfg, struct policy_msg *m,
 	if (address_normalise(raw, cfg->case_sensitive_local, r->norm,
 	    sizeof(r->norm)) != ADDRESS_OK)
 		r->norm[0] = '\0';
-	r->mailbox = mailparse_rcpt(raw, cfg->mailbox, ref);
+	r->mailbox = ref_rcpt(raw, cfg->mailbox, ref);
 	if (r->mailbox == 2 && !m->has_ref) {
 		memcpy(m->ref, ref, sizeof(ref));
 		m->has_ref = 1;
@@ -102,6 +102,13 @@ int policy_wants_body(const struct policy_msg *m)
 	return m->mp != NULL;
 }
 
+int policy_body(struct policy_msg *m, const uint8_t *chunk, size_t len)
+{
+	if (!policy_wants_body(m))
+		return 0;
+	return mailparse_body(m->mp, chunk, len) == MAILPARSE_OK ? 1 : -1;
+}
+
 /* Set a reply for REJECT or TEMPFAIL. */
 static void set_reply(struct policy_edits *e, enum policy_verdict v,
     const char *rcode, const char *xcode, const char *text)
@@ -121,28 +128,13 @@ static void del_header(struct policy_edits *e, const char *name, int count)
 	}
 }
 
-/* "*" names every list in the store, so it is no list's id. */
-int policy_id_ok(const char *s, int required)
-{
-	size_t len = strlen(s);
-
-	if (len == 0)
-		return !required;
-	if (len > TOKEN_FIELD_MAX || strcmp(s, STORE_SCOPE_ALL) == 0)
-		return 0;
-	for (; *s; s++)
-		if (!isgraph((unsigned char)*s))
-			return 0;
-	return 1;
-}
-
 #define OUT_TEMPFAIL(cfg) ((cfg)->store_failure == CONFIG_STOREFAIL_TEMPFAIL)
 
 /* Store failure: tempfail, or pass when `tempfail` is 0 (StoreFailure
  * accept, outbound only: an unsubscribe that cannot be recorded always
  * tempfails, so the sender's retry records it). */
-static void store_failed(struct policy_edits *e, const char *what, int rc,
-    int tempfail)
+static void policy_store_failed(struct policy_edits *e, const char *what,
+    int rc, int tempfail)
 {
 	snprintf(e->log, sizeof(e->log), "%s: store error: %s; %s", what,
 	    store_strerror(rc), tempfail ? "tempfail" : "accepted "
@@ -153,8 +145,26 @@ static void store_failed(struct policy_edits *e, const char *what, int rc,
 		    "unsubscribe store unavailable, try again later");
 }
 
-/* Remove suppressed recipients; returns how many remain, or -1 on a store
- * error (already reported in e). */
+/* Remove the marker headers; 0 if the ids they carry can go in a token,
+ * else -1 (reported in e). */
+static int marker_ids(const struct config *cfg, const struct policy_msg *m,
+    struct policy_edits *e)
+{
+	del_header(e, cfg->list_header, m->n_list);
+	del_header(e, cfg->profile_header, m->n_profile);
+	del_header(e, cfg->campaign_header, m->n_campaign);
+	if (token_id_ok(m->list, 1) && token_id_ok(m->profile, 0) &&
+	    token_id_ok(m->campaign, 0))
+		return 0;
+	snprintf(e->log, sizeof(e->log), "outbound: %s, profile or campaign "
+	    "id empty, \"*\", over %d characters or not visible ASCII; no "
+	    "headers added", cfg->list_header, TOKEN_FIELD_MAX);
+	e->warn = 1;
+	return -1;
+}
+
+/* Remove suppressed recipients; returns how many remain, the first of
+ * them in *kept, or -1 on a store error (already reported in e). */
 static long drop_suppressed(const struct config *cfg, struct store *st,
     struct policy_msg *m, struct policy_edits *e, size_t *kept)
 {
@@ -162,7 +172,8 @@ static long drop_suppressed(const struct config *cfg, struct store *st,
 	size_t off = 0;
 
 	if ((e->del_rcpt = calloc(m->n_rcpt, sizeof(size_t))) == NULL) {
-		store_failed(e, "outbound", STORE_EIO, OUT_TEMPFAIL(cfg));
+		policy_store_failed(e, "outbound", STORE_EIO,
+		    OUT_TEMPFAIL(cfg));
 		return -1;
 	}
 	for (size_t i = 0; i < m->n_rcpt; i++) {
@@ -172,7 +183,8 @@ static long drop_suppressed(const struct config *cfg, struct store *st,
 			rc = store_check(st, m->rcpt[i].norm, m->list, &supp,
 			    scope, sizeof(scope));
 		if (rc != STORE_OK) {
-			store_failed(e, "outbound", rc, OUT_TEMPFAIL(cfg));
+			policy_store_failed(e, "outbound", rc,
+			    OUT_TEMPFAIL(cfg));
 			return -1;
 		}
 		if (supp) {
@@ -182,58 +194,46 @@ static long drop_suppressed(const struct config *cfg, struct store *st,
 			    off ? ", " : "", m->rcpt[i].norm);
 			if (off >= sizeof(e->tag))
 				off = sizeof(e->tag);
-		} else {
+		} else if (remain++ == 0)
 			*kept = i;
-			remain++;
-		}
 	}
 	return remain;
 }
 
-/* The outbound role: suppression, then headers for one recipient. */
-static void outbound(const struct config *cfg, const struct keyring *kr,
-    struct store *st, struct policy_msg *m, struct policy_edits *e)
+/* Every recipient unsubscribed: reject or discard the message. */
+static void all_suppressed(const struct config *cfg,
+    const struct policy_msg *m, struct policy_edits *e)
 {
-	struct token_claims c;
-	size_t kept = 0;
-	long remain;
-	int detail, rc;
+	int reject = cfg->suppressed_action == CONFIG_SUPP_REJECT;
 
-	del_header(e, cfg->list_header, m->n_list);
-	del_header(e, cfg->profile_header, m->n_profile);
-	del_header(e, cfg->campaign_header, m->n_campaign);
-	if (!policy_id_ok(m->list, 1) || !policy_id_ok(m->profile, 0) ||
-	    !policy_id_ok(m->campaign, 0)) {
-		snprintf(e->log, sizeof(e->log), "outbound: %s, profile or "
-		    "campaign id empty, \"*\", over %d characters or not "
-		    "visible ASCII; no headers added", cfg->list_header,
-		    TOKEN_FIELD_MAX);
-		e->warn = 1;
-		return;
-	}
-	if ((remain = drop_suppressed(cfg, st, m, e, &kept)) < 0)
-		return;
+	snprintf(e->log, sizeof(e->log), "outbound list=%s: every recipient "
+	    "unsubscribed (%s): %s", m->list, m->n_rcpt == 1 ?
+	    m->rcpt[0].norm : "all", reject ? "rejected" : "discarded");
+	e->n_del_rcpt = 0;
+	if (reject)
+		set_reply(e, POLICY_REJECT, "550", "5.7.1",
+		    cfg->suppressed_reply);
+	else
+		e->verdict = POLICY_DISCARD;
+}
+
+/* 1 when the suppressed recipients, or the `remain` others, decide the
+ * message (tagged, rejected, discarded, or not personalisable); 0 when
+ * one recipient is left to get the headers. */
+static int recipients_decide(const struct config *cfg,
+    const struct policy_msg *m, struct policy_edits *e, long remain)
+{
 	if (e->n_del_rcpt > 0 && cfg->suppressed_action == CONFIG_SUPP_TAG) {
 		e->n_del_rcpt = 0;	/* tag only: keep every recipient */
 		snprintf(e->log, sizeof(e->log), "outbound list=%s: "
 		    "suppressed recipients tagged, not removed: %s", m->list,
 		    e->tag);
-		return;
+		return 1;
 	}
 	e->tag[0] = '\0';
 	if (remain == 0) {
-		snprintf(e->log, sizeof(e->log), "outbound list=%s: every "
-		    "recipient unsubscribed (%s): %s", m->list,
-		    m->n_rcpt == 1 ? m->rcpt[0].norm : "all",
-		    cfg->suppressed_action == CONFIG_SUPP_REJECT ? "rejected" :
-		    "discarded");
-		e->n_del_rcpt = 0;
-		if (cfg->suppressed_action == CONFIG_SUPP_REJECT)
-			set_reply(e, POLICY_REJECT, "550", "5.7.1",
-			    cfg->suppressed_reply);
-		else
-			e->verdict = POLICY_DISCARD;
-		return;
+		all_suppressed(cfg, m, e);
+		return 1;
 	}
 	if (remain > 1 && cfg->multi_recipient == CONFIG_MULTI_SKIP) {
 		snprintf(e->log, sizeof(e->log), "outbound list=%s: %ld "
@@ -242,59 +242,69 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 		    "recipient (or set MultipleRecipients first)", m->list,
 		    remain, e->n_del_rcpt);
 		e->warn = 1;
-		return;
+		return 1;
 	}
-	if (remain > 1) {	/* MultipleRecipients first */
-		for (kept = 0; kept < m->n_rcpt; kept++) {
-			size_t j = 0;
-			while (j < e->n_del_rcpt && e->del_rcpt[j] != kept)
-				j++;
-			if (j == e->n_del_rcpt)
-				break;
-		}
-	}
-	if (m->n_lu + m->n_lup > 0 && !cfg->replace_existing) {
-		snprintf(e->log, sizeof(e->log), "outbound list=%s: message "
-		    "has its own List-Unsubscribe; kept (ReplaceExisting no)",
-		    m->list);
-		return;
-	}
-	memset(&c, 0, sizeof(c));
-	strcpy(c.address, m->rcpt[kept].norm);
-	strcpy(c.list, m->list);
-	strcpy(c.profile, m->profile);
-	strcpy(c.campaign, m->campaign);
-	c.scope_all = cfg->scope_all;
-	c.issued = (uint64_t)time(NULL);
-	if (c.address[0] == '\0') {
+	return 0;	/* one left, or MultipleRecipients first */
+}
+
+/* The token's claims for recipient r; -1 (reported in e) when r is not a
+ * valid address. */
+static int claims_for(const struct config *cfg, const struct policy_msg *m,
+    const struct policy_recipient *r, struct token_claims *c,
+    struct policy_edits *e)
+{
+	if (r->norm[0] == '\0') {
 		snprintf(e->log, sizeof(e->log), "outbound list=%s: recipient "
-		    "%s is not a valid address; no headers", m->list,
-		    m->rcpt[kept].raw);
+		    "%s is not a valid address; no headers", m->list, r->raw);
 		e->warn = 1;
-		return;
+		return -1;
 	}
-	rc = mint_headers(cfg, kr, st, &c, "\n\t", e->lu, sizeof(e->lu),
-	    &detail);
+	memset(c, 0, sizeof(*c));
+	strcpy(c->address, r->norm);
+	strcpy(c->list, m->list);
+	strcpy(c->profile, m->profile);
+	strcpy(c->campaign, m->campaign);
+	c->scope_all = cfg->scope_all;
+	c->issued = (uint64_t)time(NULL);
+	return 0;
+}
+
+/* Report a mint_headers failure: the store's, a header over the line
+ * limit (permanent: a retry cannot help), or no token. */
+static void mint_failed(const struct config *cfg, const struct policy_msg *m,
+    const char *addr, int rc, int detail, struct policy_edits *e)
+{
+	e->lu[0] = '\0';
 	if (rc == MINT_ESTORE) {
-		e->lu[0] = '\0';
-		store_failed(e, "outbound", detail, OUT_TEMPFAIL(cfg));
-		return;
-	}
-	if (rc == MINT_EHEADER) {	/* permanent: a retry cannot help */
-		e->lu[0] = '\0';
+		policy_store_failed(e, "outbound", detail, OUT_TEMPFAIL(cfg));
+	} else if (rc == MINT_EHEADER) {
 		snprintf(e->log, sizeof(e->log), "outbound list=%s rcpt=%s: "
 		    "List-Unsubscribe would pass the %d-octet line limit "
 		    "(shorten UnsubscribeURL or the ids); no headers added",
-		    m->list, c.address, HEADER_LINE_MAX);
+		    m->list, addr, HEADER_LINE_MAX);
 		e->warn = 1;
-		return;
-	}
-	if (rc != MINT_OK) {
-		e->lu[0] = '\0';
+	} else {
 		snprintf(e->log, sizeof(e->log), "outbound list=%s: cannot "
 		    "mint token: %s", m->list, token_strerror(detail));
 		set_reply(e, POLICY_TEMPFAIL, "451", "4.3.0",
 		    "unsubscribe token could not be made, try again later");
+	}
+}
+
+/* Mint recipient r's headers, replacing the application's. */
+static void add_headers(const struct config *cfg, const struct keyring *kr,
+    struct store *st, const struct policy_msg *m,
+    const struct policy_recipient *r, struct policy_edits *e)
+{
+	struct token_claims c;
+	int detail, rc;
+
+	if (claims_for(cfg, m, r, &c, e) < 0)
+		return;
+	rc = mint_headers(cfg, kr, st, &c, "\n\t", e->lu, sizeof(e->lu),
+	    &detail);
+	if (rc != MINT_OK) {
+		mint_failed(cfg, m, c.address, rc, detail, e);
 		return;
 	}
 	del_header(e, HEADER_LU, m->n_lu);
@@ -309,6 +319,27 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 	    "List-Unsubscribe added%s", m->list, c.address,
 	    e->n_del_rcpt ? " (suppressed recipients removed)" : "",
 	    m->n_lu ? ", application's replaced" : "");
+}
+
+/* The outbound role: suppression, then headers for one recipient. */
+static void outbound(const struct config *cfg, const struct keyring *kr,
+    struct store *st, struct policy_msg *m, struct policy_edits *e)
+{
+	size_t kept = 0;
+	long remain;
+
+	if (marker_ids(cfg, m, e) < 0)
+		return;
+	if ((remain = drop_suppressed(cfg, st, m, e, &kept)) < 0 ||
+	    recipients_decide(cfg, m, e, remain))
+		return;
+	if (m->n_lu + m->n_lup > 0 && !cfg->replace_existing) {
+		snprintf(e->log, sizeof(e->log), "outbound list=%s: message "
+		    "has its own List-Unsubscribe; kept (ReplaceExisting no)",
+		    m->list);
+		return;
+	}
+	add_headers(cfg, kr, st, m, &m->rcpt[kept], e);
 }
 
 /* Candidate callback: open the first token that verifies (and, after a
@@ -343,10 +374,10 @@ static int find_by_ref(const struct keyring *kr, struct store *st,
 	*store_rc = STORE_OK;
 	if (!m->has_ref)
 		return 0;
-	switch (mint_ref_lookup(kr, st, m->ref, &f->c, &detail)) {
-	case MINT_OK:
+	switch (ref_lookup(kr, st, m->ref, &f->c, &detail)) {
+	case REF_OK:
 		return 1;
-	case MINT_ESTORE:
+	case REF_ESTORE:
 		*store_rc = detail;
 		break;
 	}
@@ -379,7 +410,7 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 
 	found = find_by_ref(kr, st, m, &f, &rc);
 	if (rc != STORE_OK) {
-		store_failed(e, "inbound", rc, 1);
+		policy_store_failed(e, "inbound", rc, 1);
 		return;
 	}
 	if (found) {
@@ -415,7 +446,7 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 	store_detail_add(ev.detail, "campaign", f.c.campaign);
 	store_detail_add(ev.detail, "profile", f.c.profile);
 	if ((rc = store_record(st, &ev, &changed)) != STORE_OK) {
-		store_failed(e, "inbound", rc, 1);
+		policy_store_failed(e, "inbound", rc, 1);
 		return;
 	}
 	snprintf(e->log, sizeof(e->log), "inbound: unsubscribe recorded "
@@ -446,13 +477,13 @@ static int report_by_ref(const struct keyring *kr, struct store *st,
 {
 	int detail;
 
-	switch (mint_ref_lookup(kr, st, r->ref, &r->claims, &detail)) {
-	case MINT_OK:
+	switch (ref_lookup(kr, st, r->ref, &r->claims, &detail)) {
+	case REF_OK:
 		r->found = 1;
 		report_classify(r, r->claims.address);
 		break;
-	case MINT_ESTORE:
-		store_failed(e, "report", detail, 1);
+	case REF_ESTORE:
+		policy_store_failed(e, "report", detail, 1);
 		return -1;
 	}
 	return 0;
@@ -505,7 +536,7 @@ static void reports(const struct config *cfg, const struct keyring *kr,
 	    (unsigned)cfg->soft_limit, cfg->soft_window, &count, &changed) :
 	    store_record(st, &ev, &changed);
 	if (rc != STORE_OK) {
-		store_failed(e, "report", rc, 1);
+		policy_store_failed(e, "report", rc, 1);
 		return;
 	}
 	if (r.kind == REPORT_SOFT && ev.seq == 0)

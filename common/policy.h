@@ -12,12 +12,13 @@
 #include "header.h"
 #include "keyring.h"
 #include "mailparse.h"
+#include "ref.h"
 #include "store.h"
 #include "token.h"
 
 #define POLICY_RCPT_MAX 1000	/* SMTP allows 100; Postfix default 1000 */
 
-struct policy_rcpt {
+struct policy_recipient {
 	char *raw;			/* as given in RCPT TO, with <> */
 	char norm[ADDRESS_MAX + 1];	/* "" if not a valid address */
 	int mailbox;			/* 1: the mailbox, 2: with reference,
@@ -27,9 +28,9 @@ struct policy_rcpt {
 /* One message as the callbacks saw it. */
 struct policy_msg {
 	int trusted;			/* SMTP AUTH or InternalHosts */
-	struct policy_rcpt *rcpt;
+	struct policy_recipient *rcpt;
 	size_t n_rcpt, cap_rcpt;
-	uint8_t ref[TOKEN_REF_LEN];	/* from a mailbox+REF recipient */
+	uint8_t ref[REF_LEN];		/* from a mailbox+REF recipient */
 	int has_ref;
 	char list[TOKEN_FIELD_MAX + 2];	/* one extra: too long is seen */
 	char profile[TOKEN_FIELD_MAX + 2];
@@ -67,11 +68,11 @@ int policy_rcpt(const struct config *cfg, struct policy_msg *m,
 /* Note one header (marker, profile, campaign, existing List-*, parser). */
 void policy_header(const struct config *cfg, struct policy_msg *m,
     const char *name, const char *value);
-/* A list, profile or campaign id the milter accepts: 1..64 visible ASCII
- * characters (0 allowed when not required), not "*". */
-int policy_id_ok(const char *s, int required);
 /* Does this message need its body (the inbound role)? */
 int policy_wants_body(const struct policy_msg *m);
+/* Feed body bytes to the inbound role: 1 when more are wanted, 0 when the
+ * body is not needed (skip it), -1 out of memory (tempfail at the end). */
+int policy_body(struct policy_msg *m, const uint8_t *chunk, size_t len);
 
 /* Decide at end of message. `edits` is filled in; its del_rcpt array must
  * be freed with policy_edits_free. */

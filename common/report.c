@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ref.h"
 #include "report.h"
 
 #define FIELD_MAX 4096	/* an unfolded field; longer ones are cut */
@@ -242,17 +243,11 @@ static int try_token(const char *cand, size_t len, void *arg)
  * "unsubscribe%20TOKEN"). */
 static void list_unsubscribe(struct walk *w, const char *v)
 {
-	char dec[FIELD_MAX], addr[ADDRESS_MAX + 1];
-	const char *m = strcasestr(v, "<mailto:");
+	char dec[FIELD_MAX];
 	size_t n = strlen(v);
 
-	if (m != NULL && w->mailbox[0] != '\0') {
-		size_t alen = strcspn(m + 8, "?>");
-		if (alen < sizeof(addr) &&
-		    mailparse_pct_decode(m + 8, alen, addr) > 0 &&
-		    mailparse_rcpt(addr, w->mailbox, w->r->ref) == 2)
-			w->r->has_ref = 1;
-	}
+	if (ref_mailto(v, w->mailbox, w->r->ref))
+		w->r->has_ref = 1;
 	if (n < sizeof(dec) && (n = mailparse_pct_decode(v, n, dec)) > 0)
 		mailparse_text(dec, n, try_token, w);
 	else
@@ -409,7 +404,7 @@ void report_detail(const struct report *r, char detail[STORE_DETAIL_MAX + 1])
 
 int report_mailbox(const char *list, const char *rcpt)
 {
-	uint8_t ref[TOKEN_REF_LEN];
+	uint8_t ref[REF_LEN];
 	char one[ADDRESS_MAX + 1];
 
 	while (*list != '\0') {
@@ -417,7 +412,7 @@ int report_mailbox(const char *list, const char *rcpt)
 		if (n > 0 && n < sizeof(one)) {
 			memcpy(one, list, n);
 			one[n] = '\0';
-			if (mailparse_rcpt(rcpt, one, ref) == 1)
+			if (ref_rcpt(rcpt, one, ref) == 1)
 				return 1;
 		}
 		list += n;

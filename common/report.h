@@ -9,6 +9,7 @@
 
 #include "keyring.h"
 #include "mailparse.h"
+#include "ref.h"
 #include "store.h"
 #include "token.h"
 
@@ -47,7 +48,7 @@ struct report {
 	struct token_claims claims;
 	int worst;			/* TOKEN_EAUTH or TOKEN_EKEY seen */
 	int has_ref;
-	uint8_t ref[TOKEN_REF_LEN];
+	uint8_t ref[REF_LEN];
 	/* Set by report_classify. */
 	enum report_kind kind;
 	const struct report_rcpt *block;	/* the DSN block it rests on */

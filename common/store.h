@@ -1,5 +1,7 @@
 /* store.h - the LMDB suppression store: current state plus append-only
- * history, shared by several processes, durable, group-committed. */
+ * history, shared by several processes, durable, group-committed.  The
+ * one public interface of store_lmdb.c, store_commit.c, store_rec.c and
+ * store_names.c (their shared internals: store_int.h). */
 #ifndef UNSUB_STORE_H
 #define UNSUB_STORE_H
 
@@ -120,12 +122,14 @@ int store_list(struct store *st, const char *scope, uint64_t since,
 int store_history(struct store *st, const char *address, store_event_fn fn,
     void *arg);
 
-/* Mailto reference -> sealed token (see token_ref).  put is durable and
- * shares group commits with store_record. */
-int store_ref_put(struct store *st, const uint8_t ref[TOKEN_REF_LEN],
-    const uint8_t *tok, size_t len);
-int store_ref_get(struct store *st, const uint8_t ref[TOKEN_REF_LEN],
-    uint8_t *tok, size_t toksz, size_t *len);
+/* The "refs" database: a mailto reference (ref.h, its one user) -> the
+ * sealed token it stands for.  put is durable and shares group commits
+ * with store_record; get returns STORE_ENOTFOUND when the key is absent,
+ * STORE_ECORRUPT when the value is longer than valsz. */
+int store_ref_put(struct store *st, const uint8_t *key, size_t keylen,
+    const uint8_t *val, size_t len);
+int store_ref_get(struct store *st, const uint8_t *key, size_t keylen,
+    uint8_t *val, size_t valsz, size_t *len);
 
 /* Append "key=value" (space-separated) to an event detail when value is
  * set; control characters become spaces; truncates at STORE_DETAIL_MAX. */

@@ -6,6 +6,7 @@
  *   issued(5, Unix seconds) | flags(1, bit 0: all lists) |
  *   four fields, each length(1) + bytes: address, list, profile, campaign
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@ static pthread_key_t token_tls_key;
 static EVP_CIPHER *token_cipher;
 static EVP_MAC *token_hmac;
 static __thread char token_errbuf[512];
+/* This thread's state; token_tls_key holds it too, for tls_free at exit. */
+static __thread struct token_tls *token_tls_cur;
 
 /* Free a thread's state when the thread exits. */
 static void tls_free(void *p)
@@ -96,8 +99,8 @@ static struct token_tls *thread_state(void)
 	pthread_once(&token_once, token_init);
 	if (token_cipher == NULL || token_hmac == NULL)
 		return NULL;
-	if ((t = pthread_getspecific(token_tls_key)) != NULL)
-		return t;
+	if (token_tls_cur != NULL)
+		return token_tls_cur;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	if ((t->enc = EVP_CIPHER_CTX_new()) == NULL ||
@@ -107,6 +110,7 @@ static struct token_tls *thread_state(void)
 		tls_free(t);
 		return NULL;
 	}
+	token_tls_cur = t;
 	return t;
 }
 
@@ -145,8 +149,9 @@ static int keyed_init(EVP_CIPHER_CTX *ctx, int enc, int *keyed,
 	return ok == 1 ? 0 : -1;
 }
 
-/* Key the HMAC context with the reference subkey of k (when it changed),
- * else just restart it. */
+/* Key the HMAC context with the MAC subkey of k (when it changed), else
+ * just restart it.  The subkey's label names its one use, the mailto
+ * reference (ref.c): changing it would orphan every stored reference. */
 static int mac_init(struct token_tls *t, const struct keyring_key *k)
 {
 	static const char label[] = "unsub-milter mailto reference";
@@ -356,33 +361,40 @@ int token_open_text(const struct keyring *kr, const char *text, size_t len,
 	return rc;
 }
 
-int token_ref(const struct keyring *kr, uint32_t key_id,
-    const struct token_claims *c, uint8_t ref[TOKEN_REF_LEN])
+int token_mac(const struct keyring *kr, uint32_t key_id,
+    const uint8_t *msg, size_t len, uint8_t *out, size_t outlen)
 {
 	const struct keyring_key *k = keyring_find(kr, key_id);
 	struct token_tls *t = thread_state();
 	uint8_t mac[EVP_MAX_MD_SIZE];
-	uint8_t msg[ADDRESS_MAX + TOKEN_FIELD_MAX + 4];
-	size_t off = 0, maclen = 0;
-	size_t alen = strlen(c->address), llen = strlen(c->list);
+	size_t maclen = 0;
 
 	if (k == NULL)
 		return TOKEN_EKEY;
 	if (t == NULL)
 		return crypto_fail("HMAC context");
-	if (alen > ADDRESS_MAX || llen > TOKEN_FIELD_MAX)
-		return TOKEN_EFIELD;
-	memcpy(msg, c->address, alen + 1);
-	off = alen + 1;
-	memcpy(msg + off, c->list, llen + 1);
-	off += llen + 1;
-	msg[off++] = c->scope_all ? '*' : '=';
-	if (mac_init(t, k) < 0 || EVP_MAC_update(t->mac, msg, off) != 1 ||
+	if (mac_init(t, k) < 0 || EVP_MAC_update(t->mac, msg, len) != 1 ||
 	    EVP_MAC_final(t->mac, mac, &maclen, sizeof(mac)) != 1 ||
-	    maclen < TOKEN_REF_LEN)
+	    maclen < outlen)
 		return crypto_fail("HMAC-SHA256");
-	memcpy(ref, mac, TOKEN_REF_LEN);
+	memcpy(out, mac, outlen);
 	return TOKEN_OK;
+}
+
+/* "*" names every list in the store (STORE_SCOPE_ALL), so it is no
+ * list's id. */
+int token_id_ok(const char *s, int required)
+{
+	size_t len = strlen(s);
+
+	if (len == 0)
+		return !required;
+	if (len > TOKEN_FIELD_MAX || strcmp(s, "*") == 0)
+		return 0;
+	for (; *s; s++)
+		if (!isgraph((unsigned char)*s))
+			return 0;
+	return 1;
 }
 
 const char *token_strerror(int err)

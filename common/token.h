@@ -11,8 +11,6 @@
 #define TOKEN_FIELD_MAX 64	/* list, profile and campaign ids */
 #define TOKEN_BIN_MAX 512	/* sealed bytes, with room to spare */
 #define TOKEN_TEXT_MAX 1024	/* either text encoding, NUL included */
-#define TOKEN_REF_LEN 15	/* mailto local-part reference, bytes */
-#define TOKEN_REF_TEXT 24	/* its base32 length */
 
 struct token_claims {
 	char address[ADDRESS_MAX + 1];	/* normalised recipient */
@@ -34,6 +32,10 @@ enum {
 	TOKEN_ECRYPTO = -6,	/* OpenSSL failed; see the error text */
 };
 
+/* A list, profile or campaign id a token may carry: 1..TOKEN_FIELD_MAX
+ * visible ASCII characters (0 allowed when not required), not "*". */
+int token_id_ok(const char *s, int required);
+
 /* Seal `c` with the newest key; returns bytes written or a TOKEN_E* code. */
 int token_seal(const struct keyring *kr, struct token_claims *c,
     uint8_t *out, size_t outsz);
@@ -51,12 +53,12 @@ int token_open_text(const struct keyring *kr, const char *text, size_t len,
     struct token_claims *c);
 
 /*
- * The mailto local-part reference: a keyed hash of (address, list, scope)
- * under key `key_id`, TOKEN_REF_LEN bytes.  The store maps it to a sealed
- * token; see unsub-milter(8), "Token placement".
+ * HMAC-SHA256 of the `len` bytes of `msg` under a subkey of key `key_id`
+ * (never the AES key itself), truncated to `outlen` bytes (at most 32).
+ * The mailto reference (ref.h) is built on it.
  */
-int token_ref(const struct keyring *kr, uint32_t key_id,
-    const struct token_claims *c, uint8_t ref[TOKEN_REF_LEN]);
+int token_mac(const struct keyring *kr, uint32_t key_id,
+    const uint8_t *msg, size_t len, uint8_t *out, size_t outlen);
 
 /* Last error text (OpenSSL queue drained into it), thread-local. */
 const char *token_strerror(int err);

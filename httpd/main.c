@@ -15,8 +15,6 @@
 #include "httpd.h"
 #include "log.h"
 
-#define DEFAULT_CONFIG "/etc/unsub-milter/unsub-milter.conf"
-
 /* Parse "host:port" or "[v6]:port" into ss. */
 static int parse_listen(const char *s, struct sockaddr_storage *ss)
 {
@@ -196,7 +194,7 @@ static void reload_keys(struct httpd *h)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: unsub-httpd [-f] [-n] [-c FILE] [-u USER]\n");
+	fprintf(stderr, "usage: unsub-httpd [-f] [-n] [-c FILE] [-u NAME[:GROUP]]\n");
 	exit(2);
 }
 
@@ -210,7 +208,7 @@ int main(int argc, char **argv)
 	MHD_socket lfd;
 	sigset_t set;
 
-	if (daemon_args(argc, argv, DEFAULT_CONFIG, &a) < 0)
+	if (daemon_args(argc, argv, CONFIG_FILE_DEFAULT, &a) < 0)
 		usage();
 	memset(&h, 0, sizeof(h));
 	pthread_rwlock_init(&h.kr_lock, NULL);
@@ -220,6 +218,8 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "this libmicrohttpd has no TLS");
 		rc = -1;
 	}
+	if (rc == 0 && a.check)
+		rc = daemon_check(&a, &h.cfg, NULL, err, sizeof(err));
 	if (rc < 0 || a.check) {
 		if (rc < 0)
 			fprintf(stderr, "unsub-httpd: %s\n", err);
@@ -254,6 +254,7 @@ int main(int argc, char **argv)
 		    h.cfg.http_listen);
 	log_info("listening on %s%s, one-click URLs under %s", h.cfg.http_listen,
 	    cert ? " (HTTPS)" : "", h.prefix);
+	daemon_ready();
 	sigdelset(&set, SIGPIPE);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "httpd.h"
 
 static const char *const kind_names[PAGE_KINDS] = { "landing", "done",
@@ -84,44 +85,17 @@ enum page_lang page_lang(const char *accept)
 	return best;
 }
 
-/* A growing output buffer. */
-struct out {
-	char *p;
-	size_t len, cap;
-	int failed;
-};
-
-/* Append n bytes. */
-static void put_raw(struct out *o, const char *s, size_t n)
-{
-	if (o->failed)
-		return;
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = (o->len + n + 1) * 2;
-		char *p = realloc(o->p, cap);
-		if (p == NULL) {
-			o->failed = 1;
-			return;
-		}
-		o->p = p;
-		o->cap = cap;
-	}
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	o->p[o->len] = '\0';
-}
-
 /* Append s, HTML-escaped. */
-static void put_escaped(struct out *o, const char *s)
+static void put_escaped(struct buf *o, const char *s)
 {
 	for (; s != NULL && *s; s++) {
 		switch (*s) {
-		case '<': put_raw(o, "&lt;", 4); break;
-		case '>': put_raw(o, "&gt;", 4); break;
-		case '&': put_raw(o, "&amp;", 5); break;
-		case '"': put_raw(o, "&quot;", 6); break;
-		case '\'': put_raw(o, "&#39;", 5); break;
-		default: put_raw(o, s, 1);
+		case '<': buf_add(o, "&lt;", 4); break;
+		case '>': buf_add(o, "&gt;", 4); break;
+		case '&': buf_add(o, "&amp;", 5); break;
+		case '"': buf_add(o, "&quot;", 6); break;
+		case '\'': buf_add(o, "&#39;", 5); break;
+		default: buf_add(o, s, 1);
 		}
 	}
 }
@@ -150,14 +124,14 @@ char *page_render(enum page_kind kind, enum page_lang lang,
     const struct page_vars *v, size_t *outlen)
 {
 	const char *t = templates[kind][lang];
-	struct out o = { NULL, 0, 0, 0 };
+	struct buf o = BUF_INIT;
 
 	if (t == NULL)
 		return NULL;
-	put_raw(&o, "", 0);
+	buf_add(&o, "", 0);
 	while (*t != '\0') {
 		const char *open = strstr(t, "{{"), *close;
-		put_raw(&o, t, open ? (size_t)(open - t) : strlen(t));
+		buf_add(&o, t, open ? (size_t)(open - t) : strlen(t));
 		if (open == NULL || (close = strstr(open, "}}")) == NULL)
 			break;
 		if (open[2] == '?') {	/* {{?name}} ... {{/name}} */
@@ -177,7 +151,7 @@ char *page_render(enum page_kind kind, enum page_lang lang,
 		t = close + 2;
 	}
 	if (o.failed) {
-		free(o.p);
+		buf_free(&o);
 		return NULL;
 	}
 	*outlen = o.len;

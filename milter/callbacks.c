@@ -111,13 +111,13 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	struct conn *c = live(ctx);
+	int rc = c != NULL ? policy_body(&c->msg, chunk, len) : 0;
 
-	if (c != NULL && policy_wants_body(&c->msg) &&
-	    mailparse_body(c->msg.mp, chunk, len) != MAILPARSE_OK)
+	if (rc < 0)
 		c->failed = 1;
 	if (c == NULL || c->steps & SMFIP_NR_BODY)
 		return no_reply(ctx, SMFIP_NR_BODY);
-	return policy_wants_body(&c->msg) ? SMFIS_CONTINUE : SMFIS_SKIP;
+	return rc != 0 ? SMFIS_CONTINUE : SMFIS_SKIP;
 }
 
 /* Apply the decided edits through libmilter; returns the verdict. */

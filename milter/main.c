@@ -14,31 +14,10 @@
 #include "log.h"
 #include "milter.h"
 
-#define DEFAULT_CONFIG "/etc/unsub-milter/unsub-milter.conf"
-
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snap *snap_current;
 static struct store *the_store;
 static const char *config_path;
-static char made_socket[CONFIG_PATH_MAX];
-
-/* At exit, fatal or not, remove the socket we made. */
-static void remove_socket(void)
-{
-	if (made_socket[0] != '\0')
-		unlink(made_socket);
-}
-
-/* The path of a unix: or local: socket spec, or NULL. */
-static const char *unix_path(const char *spec)
-{
-	if (strncmp(spec, "unix:", 5) == 0)
-		return spec + 5;
-	if (strncmp(spec, "local:", 6) == 0)
-		return spec + 6;
-	return NULL;
-}
-
 /* Take a reference to the current configuration. */
 struct snap *snap_get(void)
 {
@@ -119,23 +98,25 @@ static void reload(void)
 	log_info("reloaded %s (%zu keys)", config_path, keyring_count(s->kr));
 }
 
-/* Waits for SIGUSR1 and reloads (libmilter owns HUP, TERM and INT). */
-static void *reload_thread(void *arg)
+/* libmilter's accept loop.  It ends by itself only on a listener
+ * failure, or when libmilter's own signal thread took a stop signal (one
+ * that came while the main thread was reloading): the daemon ends with
+ * it. */
+static void *milter_thread(void *arg)
 {
-	sigset_t *set = arg;
-	int sig;
-
-	for (;;)
-		if (sigwait(set, &sig) == 0 && sig == SIGUSR1)
-			reload();
-	return NULL;
+	(void)arg;
+	if (smfi_main() != MI_SUCCESS)
+		log_fatal("libmilter's listener failed (its reason is in the "
+		    "mail log)");
+	log_info("stopping: libmilter stopped");
+	exit(0);
 }
 
 /* Refuse a unix socket another live process is listening on. */
 static void check_socket_free(const char *spec)
 {
 	struct sockaddr_un sun;
-	const char *path = unix_path(spec);
+	const char *path = daemon_unix_path(spec);
 	int fd;
 
 	if (path == NULL || strlen(path) >= sizeof(sun.sun_path))
@@ -150,20 +131,32 @@ static void check_socket_free(const char *spec)
 	close(fd);
 }
 
-/* Let the MTA's user connect to a unix socket. */
-static void socket_mode(const struct config *cfg)
+/* Listen on Socket, or exit saying why; a unix socket gets the user's
+ * owner and group, and SocketMode. */
+static void listen_socket(const struct config *cfg, const char *user)
 {
-	const char *path = unix_path(cfg->socket);
+	const char *path = daemon_unix_path(cfg->socket);
+	char err[1024];
 
-	if (path != NULL)
-		snprintf(made_socket, sizeof(made_socket), "%s", path);
-	if (path != NULL && chmod(path, (mode_t)cfg->socket_mode) < 0)
-		log_fatal("chmod %s: %s", path, strerror(errno));
+	check_socket_free(cfg->socket);
+	errno = 0;
+	if (smfi_register(milter_desc) != MI_SUCCESS ||
+	    smfi_setconn((char *)cfg->socket) != MI_SUCCESS ||
+	    smfi_opensocket(1) != MI_SUCCESS) {
+		if (path != NULL && daemon_socket_dir(path, err,
+		    sizeof(err)) < 0)
+			log_fatal("cannot listen on %s: %s", cfg->socket, err);
+		log_fatal("cannot listen on %s: %s", cfg->socket, errno ?
+		    strerror(errno) : "libmilter's reason is in the mail log");
+	}
+	if (path != NULL && daemon_socket_claim(path, user,
+	    (unsigned)cfg->socket_mode, err, sizeof(err)) < 0)
+		log_fatal("%s", err);
 }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: unsub-milter [-f] [-n] [-c FILE] [-u USER]\n");
+	fprintf(stderr, "usage: unsub-milter [-f] [-n] [-c FILE] [-u NAME[:GROUP]]\n");
 	exit(2);
 }
 
@@ -173,12 +166,14 @@ int main(int argc, char **argv)
 	char err[1024];
 	sigset_t set;
 	pthread_t tid;
-	int rc;
+	int sig;
 
-	if (daemon_args(argc, argv, DEFAULT_CONFIG, &a) < 0)
+	if (daemon_args(argc, argv, CONFIG_FILE_DEFAULT, &a) < 0)
 		usage();
 	config_path = a.config;
-	if ((snap_current = snap_load(config_path, err, sizeof(err))) == NULL) {
+	if ((snap_current = snap_load(config_path, err, sizeof(err))) == NULL ||
+	    (a.check && daemon_check(&a, &snap_current->cfg,
+	    snap_current->cfg.socket, err, sizeof(err)) < 0)) {
 		fprintf(stderr, "unsub-milter: %s\n", err);
 		return 1;
 	}
@@ -190,13 +185,7 @@ int main(int argc, char **argv)
 	if (daemon_begin("unsub-milter", &snap_current->cfg, &a, err,
 	    sizeof(err)) < 0)
 		log_fatal("%s", err);
-	check_socket_free(snap_current->cfg.socket);
-	atexit(remove_socket);
-	if (smfi_register(milter_desc) != MI_SUCCESS ||
-	    smfi_setconn(snap_current->cfg.socket) != MI_SUCCESS ||
-	    smfi_opensocket(1) != MI_SUCCESS)
-		log_fatal("cannot listen on %s", snap_current->cfg.socket);
-	socket_mode(&snap_current->cfg);
+	listen_socket(&snap_current->cfg, a.user);
 	/* Only once the socket is ours: a second copy that cannot listen
 	 * must not replace the running one's pidfile. */
 	if (snap_current->cfg.pid_file[0] != '\0' &&
@@ -209,26 +198,34 @@ int main(int argc, char **argv)
 	if (daemon_settle(&a, &snap_current->cfg, &the_store, err,
 	    sizeof(err)) < 0)
 		log_fatal("%s", err);
-	/* Every thread blocks these: libmilter's signal thread takes HUP,
-	 * TERM and INT with sigwait, ours takes USR1. */
+	/* Every thread blocks these and the main thread takes them with
+	 * sigwait: Linux gives a signal sent to the process to its main
+	 * thread when that one waits for it, before libmilter's signal
+	 * thread, whose stop would wait out its 5 s accept timeout. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	if (pthread_create(&tid, NULL, reload_thread, &set) != 0)
-		log_fatal("cannot start the reload thread");
+	if (pthread_create(&tid, NULL, milter_thread, NULL) != 0)
+		log_fatal("cannot start the milter thread");
 	log_info("started on %s (%zu keys, store %s)",
 	    snap_current->cfg.socket, keyring_count(snap_current->kr),
 	    snap_current->cfg.database);
-	rc = smfi_main();
-	/* The store stays open: libmilter does not join its session
-	 * threads, and one may still be in a transaction.  Every commit was
-	 * synced before its reply; exit releases the rest, and the next
-	 * store_open frees the reader slots we held. */
-	log_info("stopping");
-	return rc == MI_SUCCESS ? 0 : 1;
+	daemon_ready();
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig != SIGUSR1)
+			break;
+		reload();
+	}
+	/* Stop now: every unsubscribe was committed and synced before its
+	 * reply, so a session cut short was never acknowledged and the MTA
+	 * tries again.  The store stays open (session threads may be in a
+	 * transaction); exit releases it, removes the pidfile and the
+	 * socket if it is still ours. */
+	log_info("stopping on signal %d", sig);
+	return 0;
 }

@@ -81,19 +81,81 @@ normalise() {
 } 2>&1 | normalise >"$T/actual"
 
 # export --format jsonl is importable: a second store gets the same
-# addresses and scopes; a line with a JSON escape is refused, not guessed.
+# addresses and scopes; a JSON escape is decoded (jansson), and a line that
+# is not an object with both values as strings is refused, not guessed.
 sed "s#^Database .*#Database $T/db2#" "$CONF" >"$T/c3.conf"
 mkdir "$T/db2"
 "$B/unsubctl" -c "$CONF" export --format jsonl >"$T/all.jsonl"
 printf '{"address":"esc\\u0061@example.com","scope":"news"}\n' >>"$T/all.jsonl"
+printf '{"address":"cut@example.com","scope":"news"\n' >>"$T/all.jsonl"
 set +e
 "$B/unsubctl" -c "$T/c3.conf" import "$T/all.jsonl" >"$T/o" 2>"$T/e"; rc=$?
 set -e
-assert_eq "$rc" 1 "jsonl import with an escaped line: exit"
-assert_match "invalid 1$" "$(cat "$T/o")" "jsonl import: the escaped line counted"
-assert_eq "$("$B/unsubctl" -c "$T/c3.conf" export | cut -d, -f1,2 | sort)" \
+assert_eq "$rc" 1 "jsonl import with a broken line: exit"
+assert_match "invalid 1$" "$(cat "$T/o")" "jsonl import: the broken line counted"
+assert_match "all.jsonl:[0-9]*: invalid line" "$(cat "$T/e")" "jsonl import: the broken line named"
+assert_match "suppressed for news" "$("$B/unsubctl" -c "$T/c3.conf" status esca@example.com)" \
+    "jsonl import: the escaped address decoded"
+assert_eq "$("$B/unsubctl" -c "$T/c3.conf" export | cut -d, -f1,2 | grep -v '^esca@' | sort)" \
     "$("$B/unsubctl" -c "$CONF" export | cut -d, -f1,2 | sort)" \
     "export jsonl, import, export csv: same addresses and scopes"
+
+# JSON escaping, table-driven: each scope (printf %b) and a reason holding
+# it go out through status, history and export --format jsonl as valid JSON
+# that decodes to the same bytes, and come back through import unchanged.
+# A value that is not UTF-8 comes out with U+FFFD for its byte.
+sed "s#^Database .*#Database $T/db4#" "$CONF" >"$T/c4.conf"
+sed "s#^Database .*#Database $T/db5#" "$CONF" >"$T/c5.conf"
+mkdir "$T/db4" "$T/db5"
+cat >"$T/cases" <<'EOC'
+q"uote
+back\\slash
+tab\there
+ctl\001x\037y
+caf\303\251
+\346\227\245\346\234\254
+comma,list
+slash/and\177del
+latin\351
+EOC
+i=0
+while IFS= read -r c; do
+	i=$((i + 1))
+	"$B/unsubctl" -c "$T/c4.conf" add "o'k/x{$i}@example.com" \
+	    --list "$(printf '%b' "$c")" --reason "$(printf '%b' "$c")" >/dev/null
+done <"$T/cases"
+"$B/unsubctl" -c "$T/c4.conf" export --format jsonl >"$T/esc.jsonl"
+"$B/unsubctl" -c "$T/c5.conf" import "$T/esc.jsonl" >/dev/null
+"$B/unsubctl" -c "$T/c5.conf" export --format jsonl >"$T/esc2.jsonl"
+i=0
+while IFS= read -r c; do
+	i=$((i + 1))
+	a="o'k/x{$i}@example.com"
+	"$B/unsubctl" -c "$T/c4.conf" status "$a" --json >"$T/st.json"
+	"$B/unsubctl" -c "$T/c4.conf" history "$a" --json >"$T/hi.json"
+	got=$(python3 - "$T" "$a" "$(printf '%b' "$c")" 2>&1 <<'EOP' || true
+import json, os, sys
+t, addr, want = sys.argv[1], sys.argv[2], os.fsencode(sys.argv[3])
+# a value that is not UTF-8: each byte over 0x7f becomes U+FFFD
+try:
+    want = want.decode()
+except UnicodeDecodeError:
+    want = "".join(chr(b) if b < 0x80 else "\ufffd" for b in want)
+def rows(name):
+    with open(os.path.join(t, name), encoding="utf-8") as f:
+        return {r["address"]: r["scope"] for r in map(json.loads, f)}
+st = json.load(open(os.path.join(t, "st.json"), encoding="utf-8"))
+hi = json.load(open(os.path.join(t, "hi.json"), encoding="utf-8"))
+got = [st["scopes"], hi[0]["scope"], hi[0]["detail"],
+       rows("esc.jsonl")[addr], rows("esc2.jsonl")[addr]]
+reason = "reason=" + "".join(" " if ord(ch) < 0x20 or ord(ch) == 0x7f else ch
+                             for ch in want)
+print("ok" if got == [[want], want, reason, want, want] else
+      "got %r, want scope %r" % (got, want))
+EOP
+)
+	assert_eq "$got" ok "JSON escaping, case $i ($c)"
+done <"$T/cases"
 
 # Exit code 3 with a one-line message: bad config, missing keys, missing store.
 printf 'Nonsense yes\n' >"$T/bad.conf"

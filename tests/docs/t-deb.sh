@@ -15,9 +15,19 @@ id unsub >/dev/null || fail "no unsub user"
 [ -d /var/lib/unsub-milter ] || fail "no store directory"
 for f in /usr/sbin/unsub-milter /usr/sbin/unsub-httpd /usr/sbin/unsubctl \
     /usr/share/man/man8/unsub-milter.8.gz /lib/systemd/system/unsub-milter.service \
-    /etc/unsub-milter/templates/landing.sv.html; do
+    /etc/unsub-milter/templates/landing.sv.html \
+    /usr/share/doc/unsub-milter/examples/unsub-milter.conf \
+    /usr/share/doc/unsub-milter/examples/postfix-main.cf \
+    /usr/share/doc/unsub-milter/examples/opendkim.conf; do
 	[ -e "$f" ] || fail "package lacks $f"
 done
+ls /usr/share/doc/unsub-milter/README.md* >/dev/null 2>&1 || fail "package lacks README"
+# Built with every hardening flag the Makefile is handed (lintian, when
+# installed, names any that is missing).
+if command -v lintian >/dev/null; then
+	tags=$(lintian --pedantic "$deb" 2>/dev/null | grep hardening || true)
+	[ -z "$tags" ] || fail "lintian: $tags"
+fi
 # a private config on the installed programs (the system paths stay as
 # they are; the store and socket live in the test's temp dir)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

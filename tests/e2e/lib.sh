@@ -643,7 +643,9 @@ e2e_postfix_listen() {
 #   each queue subdirectory otherwise.
 # - Debian's master.cf runs smtpd and others chrooted ("y"): in a private
 #   queue dir the chroot holds no milter sockets, /etc/hosts etc., so chroot
-#   is turned off everywhere.  Every inet service of the copied master.cf is
+#   is turned off everywhere, except for our smtpd lines when
+#   E2E_PF_SMTPD_CHROOT=y (then milter sockets must be inside the queue
+#   directory, named relative to it, as on a stock Debian).  Every inet service of the copied master.cf is
 #   removed so an admin's submission/smtps line cannot collide with the
 #   system's Postfix; ours listen on free high ports only.
 # - The default alias_maps (hash:/etc/aliases, nis:mail.aliases) logs NIS
@@ -702,6 +704,7 @@ EOC
 	for _e_svc in $(postconf -c "$E2E_PF" -M | awk '$2 == "inet" { print $1 }'); do
 		postconf -c "$E2E_PF" -MX "$_e_svc/inet" || e2e_fail "postconf -MX $_e_svc/inet"
 	done
+	postconf -c "$E2E_PF" -F '*/*/chroot = n' || e2e_fail "postconf -F chroot"
 	e2e__pf_inet "$E2E_SMTP_PORT" ""
 	for _e_l in ${E2E_PF_LISTENERS:-}; do
 		e2e__port "E2E_PORT_$_e_l"
@@ -709,7 +712,6 @@ EOC
 	done
 	[ -n "$(postconf -c "$E2E_PF" -M postlog/unix-dgram)" ] ||
 		postconf -c "$E2E_PF" -M 'postlog/unix-dgram = postlog unix-dgram n - n - 1 postlogd'
-	postconf -c "$E2E_PF" -F '*/*/chroot = n' || e2e_fail "postconf -F chroot"
 	e2e__postfix check
 	E2E_PF_RUNNING=1
 	e2e__postfix start
@@ -742,7 +744,7 @@ e2e__pf_inet() {
 	none) set -- "$1" " -o smtpd_milters=" ;;
 	*) set -- "$1" " -o { smtpd_milters = $2 }" ;;
 	esac
-	postconf -c "$E2E_PF" -M "127.0.0.1:$1/inet = 127.0.0.1:$1 inet n - n - - smtpd$2" ||
+	postconf -c "$E2E_PF" -M "127.0.0.1:$1/inet = 127.0.0.1:$1 inet n - ${E2E_PF_SMTPD_CHROOT:-n} - - smtpd$2" ||
 		e2e_fail "postconf -M 127.0.0.1:$1/inet"
 }
 

@@ -120,3 +120,94 @@ kill -TERM "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true
 MILTER_WRAP="runuser -u nobody --" milter_start
 serves "started as nobody"
 echo "start as the configured user: ok"
+
+# -n checks what start-up needs as the user the daemon will run as, and
+# names the path, the reason and the fix.
+kill -TERM "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true
+check_refuses() {	# check_refuses WHAT PATTERN CONFIG
+	set +e
+	out=$("$M" -n -c "$3" 2>&1); rc=$?
+	set -e
+	[ $rc -ne 0 ] || fail "-n passed $1"
+	assert_match "$2" "$out" "-n on $1"
+}
+sed "s#^Socket .*#Socket unix:$T/nodir/m.sock#" "$CONF" >"$T/n1.conf"
+check_refuses "a missing socket directory" \
+    "socket directory $T/nodir: No such file or directory \(create it .*install -d" "$T/n1.conf"
+mkdir -p "$T/rootdir"
+sed "s#^Socket .*#Socket unix:$T/rootdir/m.sock#" "$CONF" >"$T/n2.conf"
+check_refuses "a socket directory only root may write" \
+    "socket directory $T/rootdir: Permission denied" "$T/n2.conf"
+sed "s#^Database .*#Database $T/nostore#" "$CONF" >"$T/n3.conf"
+check_refuses "a missing store directory" \
+    "store directory $T/nostore: No such file or directory as nobody \(install -d -o nobody" "$T/n3.conf"
+chown root "$T/keys"
+check_refuses "a key file the user cannot read" \
+    "key file $T/keys: Permission denied as nobody \(.*chown nobody $T/keys" "$CONF"
+chown nobody "$T/keys"
+echo "-n checks as the target user: ok"
+
+# Without -f: the command returns once the daemon listens (exit 0), or
+# exits non-zero with the daemon's reason.
+set +e
+out=$("$M" -c "$T/n1.conf" 2>&1); rc=$?
+set -e
+[ $rc -ne 0 ] || fail "detached start without a socket directory exited 0"
+assert_match "cannot listen on unix:$T/nodir/m.sock: socket directory $T/nodir: No such file or directory" \
+    "$out" "detached start's reason"
+rm -f "$SOCK"
+"$M" -c "$CONF" >/dev/null 2>&1 || fail "detached start failed"
+[ -S "$SOCK" ] || fail "detached start returned before the socket was there"
+pid=$(cat "$T/run/milter.pid")
+serves "detached"
+kill -TERM "$pid"
+i=0
+while kill -0 "$pid" 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "detached milter did not stop"
+	sleep 0.05
+done
+echo "detached start: ok"
+
+# User NAME:GROUP: the socket belongs to that user and group, mode
+# SocketMode; SIGTERM ends the daemon within 0.5 s.
+sed -e "s#^User .*#User nobody:daemon#" -e "s#^SocketMode .*#SocketMode 0660#" \
+    "$CONF" >"$T/g.conf"
+rm -f "$SOCK"
+"$M" -f -c "$T/g.conf" >>"$T/milter.log" 2>&1 &
+pid=$!; PIDS="$PIDS $pid"
+i=0
+while [ ! -S "$SOCK" ]; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "no socket with User nobody:daemon: $(tail -3 "$T/milter.log")"
+	sleep 0.05
+done
+sleep 0.2
+assert_eq "$(stat -c '%U:%G %a' "$SOCK")" "nobody:daemon 660" "socket owner, group, mode"
+assert_eq "$(awk '/^Gid:/ { print $2 }' "/proc/$pid/status")" "$(getent group daemon | cut -d: -f3)" "gid"
+start=$(date +%s%N)
+kill -TERM "$pid"
+i=0
+while kill -0 "$pid" 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 200 ] || fail "milter did not stop on SIGTERM"
+	sleep 0.01
+done
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "SIGTERM to exit: ${ms} ms"
+[ "$ms" -lt 500 ] || fail "SIGTERM to exit took ${ms} ms, want < 500"
+[ ! -e "$SOCK" ] || fail "socket left after SIGTERM"
+echo "User NAME:GROUP and a quick stop: ok"
+
+# A copy whose socket another copy has replaced (unlinked and made anew)
+# leaves that socket alone when it stops.
+milter_start
+old=$MILTER_PID
+rm -f "$SOCK"
+milter_start
+kill -TERM "$old"
+i=0
+while kill -0 "$old" 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "first copy did not stop"
+	sleep 0.05
+done
+[ -S "$SOCK" ] || fail "the stopping copy removed the newer copy's socket"
+serves "the newer copy after the older stopped"
+echo "socket removed only if ours: ok"

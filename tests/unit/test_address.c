@@ -119,13 +119,13 @@ START_TEST(codec_rejects)
 END_TEST
 
 static const struct {
-	const char *url, *mailbox, *want;
+	const char *url, *mailto, *want;
 } hdr[] = {
-	{ "https://u.example/u/", "unsubscribe@u.example",
+	{ "https://u.example/u/", "unsubscribe+REF@u.example",
 	  "<https://u.example/u/TOK>,\n\t<mailto:unsubscribe+REF@u.example"
 	  "?subject=unsubscribe%20mtok&body=mtok>" },
 	{ "https://u.example/u/", "", "<https://u.example/u/TOK>" },
-	{ "", "unsubscribe@u.example",
+	{ "", "unsubscribe+REF@u.example",
 	  "<mailto:unsubscribe+REF@u.example?subject=unsubscribe%20mtok"
 	  "&body=mtok>" },
 	{ "", "", NULL },
@@ -135,7 +135,7 @@ START_TEST(header_format)
 {
 	char out[HEADER_VALUE_MAX];
 	int n = header_list_unsubscribe(out, sizeof(out), "\n\t", hdr[_i].url,
-	    "TOK", hdr[_i].mailbox, "REF", "mtok");
+	    "TOK", hdr[_i].mailto, "mtok");
 
 	if (hdr[_i].want == NULL) {
 		ck_assert_int_eq(n, -1);
@@ -146,7 +146,7 @@ START_TEST(header_format)
 	    hdr[_i].want);
 	ck_assert_int_eq(header_list_unsubscribe(out, strlen(hdr[_i].want),
 	    "\n\t", hdr[_i].url,
-	    "TOK", hdr[_i].mailbox, "REF", "mtok"), -1);
+	    "TOK", hdr[_i].mailto, "mtok"), -1);
 }
 END_TEST
 
@@ -172,8 +172,7 @@ START_TEST(header_line_limit)
 	memset(url, 'U', 600);
 	url[600] = '\0';
 	n = header_list_unsubscribe(out, sizeof(out), "\n\t",
-	    "https://u.example/u/", url, "unsubscribe@u.example",
-	    "REF", tok);
+	    "https://u.example/u/", url, "unsubscribe+REF@u.example", tok);
 	ck_assert_msg(n > 0, "%zu-character token: got %d, want a header",
 	    longs[_i].tok, n);
 	ck_assert_msg(strstr(out, longs[_i].want) != NULL, "%zu-character "
@@ -190,7 +189,7 @@ START_TEST(header_line_limit)
 	memset(url, 'U', 990);
 	url[990] = '\0';
 	ck_assert_int_eq(header_list_unsubscribe(out, sizeof(out), "\n\t",
-	    "https://u.example/u/", url, "", "", ""), -1);
+	    "https://u.example/u/", url, "", ""), -1);
 }
 END_TEST
 

@@ -180,7 +180,7 @@ static void inbound_msg(struct policy_msg *m, const char *rcpt,
 	ck_assert_int_eq(policy_rcpt(&cfg, m, rcpt), 0);
 	ck_assert_int_eq(policy_wants_body(m), 1);
 	policy_header(&cfg, m, "Subject", subject);
-	mailparse_body(m->mp, (const uint8_t *)body, strlen(body));
+	policy_body(m, (const uint8_t *)body, strlen(body));
 }
 
 START_TEST(inbound_by_reference_subject_and_forgery)

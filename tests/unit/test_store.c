@@ -178,7 +178,7 @@ END_TEST
 
 START_TEST(bad_fields_and_refs)
 {
-	uint8_t ref[TOKEN_REF_LEN] = { 1, 2, 3 }, tok[64], back[64];
+	uint8_t ref[15] = { 1, 2, 3 }, tok[64], back[64];
 	char longaddr[400];
 	size_t len;
 
@@ -192,12 +192,13 @@ START_TEST(bad_fields_and_refs)
 	longaddr[sizeof(longaddr) - 1] = '\0';
 	ck_assert_int_eq(store_check(st, longaddr, "x", &(int){ 0 }, NULL, 0),
 	    STORE_EINVAL);
-	ck_assert_int_eq(store_ref_get(st, ref, back, sizeof(back), &len),
-	    STORE_ENOTFOUND);
+	ck_assert_int_eq(store_ref_get(st, ref, sizeof(ref), back,
+	    sizeof(back), &len), STORE_ENOTFOUND);
 	memset(tok, 7, sizeof(tok));
-	ck_assert_int_eq(store_ref_put(st, ref, tok, sizeof(tok)), STORE_OK);
-	ck_assert_int_eq(store_ref_get(st, ref, back, sizeof(back), &len),
-	    STORE_OK);
+	ck_assert_int_eq(store_ref_put(st, ref, sizeof(ref), tok,
+	    sizeof(tok)), STORE_OK);
+	ck_assert_int_eq(store_ref_get(st, ref, sizeof(ref), back,
+	    sizeof(back), &len), STORE_OK);
 	ck_assert_uint_eq(len, sizeof(tok));
 	ck_assert_mem_eq(back, tok, sizeof(tok));
 }
@@ -400,7 +401,7 @@ END_TEST
  * process grew, and this process's own growth. */
 START_TEST(reads_follow_map_growth)
 {
-	uint8_t ref[TOKEN_REF_LEN] = { 9 }, tok[40] = { 7 }, back[64];
+	uint8_t ref[15] = { 9 }, tok[40] = { 7 }, back[64];
 	char addr[64];
 	size_t len;
 	pid_t pid;
@@ -408,8 +409,8 @@ START_TEST(reads_follow_map_growth)
 
 	open_store(65536, 0);
 	ck_assert_int_eq(suppressed("first@example.com", "news"), 0);
-	ck_assert_int_eq(store_ref_get(st, ref, back, sizeof(back), &len),
-	    STORE_ENOTFOUND);
+	ck_assert_int_eq(store_ref_get(st, ref, sizeof(ref), back,
+	    sizeof(back), &len), STORE_ENOTFOUND);
 	if ((pid = fork()) == 0) {
 		st = NULL;	/* LMDB: never use an environment across fork */
 		open_store(65536, 0);
@@ -419,15 +420,16 @@ START_TEST(reads_follow_map_growth)
 			    STORE_OK)
 				_exit(1);
 		}
-		_exit(store_ref_put(st, ref, tok, sizeof(tok)) != STORE_OK);
+		_exit(store_ref_put(st, ref, sizeof(ref), tok, sizeof(tok)) !=
+		    STORE_OK);
 	}
 	ck_assert_int_gt(pid, 0);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "writer failed");
 	ck_assert_int_eq(suppressed("other1999@example.com", "news"), 1);
-	ck_assert_int_eq(store_ref_get(st, ref, back, sizeof(back), &len),
-	    STORE_OK);
+	ck_assert_int_eq(store_ref_get(st, ref, sizeof(ref), back,
+	    sizeof(back), &len), STORE_OK);
 	ck_assert_int_eq(len, sizeof(tok));
 	for (int i = 0; i < 2000; i++) {
 		snprintf(addr, sizeof(addr), "own%d@example.com", i);

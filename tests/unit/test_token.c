@@ -7,6 +7,7 @@
 
 #include "codec.h"
 #include "keyring.h"
+#include "ref.h"
 #include "token.h"
 #include "unit.h"
 
@@ -273,23 +274,23 @@ START_TEST(ref_is_stable_and_binds_fields)
 {
 	struct keyring *kr = fresh_keyring("keys");
 	struct token_claims a, b;
-	uint8_t r1[TOKEN_REF_LEN], r2[TOKEN_REF_LEN];
+	uint8_t r1[REF_LEN], r2[REF_LEN];
 	uint32_t id = keyring_newest(kr)->id;
 
 	claims(&a, "a@example.com", "news", "", "", 0);
 	claims(&b, "a@example.com", "news", "p", "c", 0);
-	ck_assert_int_eq(token_ref(kr, id, &a, r1), TOKEN_OK);
-	ck_assert_int_eq(token_ref(kr, id, &b, r2), TOKEN_OK);
+	ck_assert_int_eq(ref_make(kr, id, &a, r1), TOKEN_OK);
+	ck_assert_int_eq(ref_make(kr, id, &b, r2), TOKEN_OK);
 	ck_assert_msg(memcmp(r1, r2, sizeof(r1)) == 0,
 	    "profile and campaign must not change the reference");
 	strcpy(b.list, "other");
-	ck_assert_int_eq(token_ref(kr, id, &b, r2), TOKEN_OK);
+	ck_assert_int_eq(ref_make(kr, id, &b, r2), TOKEN_OK);
 	ck_assert_msg(memcmp(r1, r2, sizeof(r1)) != 0, "list must change it");
 	b = a;
 	b.scope_all = 1;
-	ck_assert_int_eq(token_ref(kr, id, &b, r2), TOKEN_OK);
+	ck_assert_int_eq(ref_make(kr, id, &b, r2), TOKEN_OK);
 	ck_assert_msg(memcmp(r1, r2, sizeof(r1)) != 0, "scope must change it");
-	ck_assert_int_eq(token_ref(kr, id + 1, &a, r2), TOKEN_EKEY);
+	ck_assert_int_eq(ref_make(kr, id + 1, &a, r2), TOKEN_EKEY);
 	keyring_free(kr);
 }
 END_TEST
@@ -310,6 +311,36 @@ START_TEST(bad_claims_are_refused)
 }
 END_TEST
 
+/* The ids a token may carry: 1..TOKEN_FIELD_MAX visible ASCII, not "*". */
+static const struct {
+	const char *id;
+	int required, want;
+} ids[] = {
+	{ "news", 1, 1 },
+	{ "", 1, 0 },
+	{ "", 0, 1 },
+	{ "*", 1, 0 },
+	{ "*x", 1, 1 },
+	{ "news letter", 1, 0 },
+	{ "news\t", 0, 0 },
+	{ "caf\xc3\xa9", 1, 0 },
+	{ "del\x7f", 1, 0 },
+	{ "a\"b\\c,d", 1, 1 },
+	{ "1234567890123456789012345678901234567890123456789012345678901234",
+	  1, 1 },
+	{ "12345678901234567890123456789012345678901234567890123456789012345",
+	  1, 0 },
+};
+
+START_TEST(id_rule)
+{
+	int got = token_id_ok(ids[_i].id, ids[_i].required);
+
+	ck_assert_msg(got == ids[_i].want, "token_id_ok(\"%s\", %d): got %d, "
+	    "want %d", ids[_i].id, ids[_i].required, got, ids[_i].want);
+}
+END_TEST
+
 static Suite *token_suite(void)
 {
 	Suite *s = suite_create("token");
@@ -325,6 +356,7 @@ static Suite *token_suite(void)
 	tcase_add_test(tc, missing_keyring_is_a_clear_error);
 	tcase_add_test(tc, ref_is_stable_and_binds_fields);
 	tcase_add_test(tc, bad_claims_are_refused);
+	tcase_add_loop_test(tc, id_rule, 0, sizeof(ids) / sizeof(ids[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
