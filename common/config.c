@@ -373,6 +373,15 @@ static int check_str(const struct opt *o, const char *v, char *err,
 		    o->name);
 		return -1;
 	}
+	/* unsub-httpd finds the token in the path; a query
+	 * would carry it where it never looks, and every link would 404 */
+	if (o->type == T_URL && v[0] != '\0' &&
+	    (strchr(v, '?') != NULL || strchr(strstr(v, "//") + 2, '/') ==
+	    NULL)) {
+		snprintf(err, errsz, "%s must end in a path the token completes: "
+		    "no ?query, and a / after the host", o->name);
+		return -1;
+	}
 	if (strpbrk(v, "<>\" \t") != NULL && o->type != T_STR &&
 	    o->type != T_PATH && o->type != T_MAILBOXES) {
 		snprintf(err, errsz, "%s must not contain spaces, quotes or "

@@ -157,8 +157,8 @@ static int marker_ids(const struct config *cfg, const struct policy_msg *m,
 	    token_id_ok(m->campaign, 0))
 		return 0;
 	snprintf(e->log, sizeof(e->log), "outbound: %s, profile or campaign "
-	    "id empty, \"*\", over %d characters or not visible ASCII; no "
-	    "headers added", cfg->list_header, TOKEN_FIELD_MAX);
+	    "id empty, \"*\", over %d characters, not visible ASCII or with a "
+	    "comma; no headers added", cfg->list_header, TOKEN_FIELD_MAX);
 	e->warn = 1;
 	return -1;
 }

@@ -7,6 +7,7 @@
 #include "address.h"
 #include "ctl.h"
 #include "timefmt.h"
+#include "token.h"
 
 /* Collects status entries for printing (an address may be suppressed
  * for any number of lists). */
@@ -113,9 +114,10 @@ static int change(struct ctl *x, enum store_action act, const char *what)
 	memset(&ev, 0, sizeof(ev));
 	if ((rc = ctl_need_address(x, ev.address)) != EX_OK)
 		return rc;
-	if (x->list && (strlen(x->list) > STORE_SCOPE_MAX || !x->list[0]))
-		return ctl_fail(EX_USAGE, "--list must be 1 to %d characters",
-		    STORE_SCOPE_MAX);
+	if (x->list && !token_id_ok(x->list, 1))
+		return ctl_fail(EX_USAGE, "--list: a list id is 1 to %d visible "
+		    "ASCII characters, no comma, not \"*\" (leave --list out "
+		    "for all lists)", TOKEN_FIELD_MAX);
 	snprintf(ev.scope, sizeof(ev.scope), "%s",
 	    x->list ? x->list : STORE_SCOPE_ALL);
 	store_detail_add(ev.detail, "by", x->by);
@@ -216,6 +218,24 @@ int cmd_history(struct ctl *x)
 	return EX_OK;
 }
 
+/* Print s and `end` as a CSV field: in double quotes, each quote
+ * doubled, when it holds a comma, a quote or a line break (RFC 4180). */
+static void csv_put(const char *s, char end)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, stdout);
+	} else {
+		putchar('"');
+		for (; *s != '\0'; s++) {
+			if (*s == '"')
+				putchar('"');
+			putchar(*s);
+		}
+		putchar('"');
+	}
+	putchar(end);
+}
+
 /* One entry of list/export in the chosen format. */
 static int entry_cb(const struct store_entry *e, void *arg)
 {
@@ -229,9 +249,11 @@ static int entry_cb(const struct store_entry *e, void *arg)
 		return x->out_failed;
 	}
 	timefmt_rfc3339(e->time, when);
-	if (x->format)
-		printf("%s,%s,%s,%s\n", e->address, e->scope, when, src);
-	else
+	if (x->format) {
+		csv_put(e->address, ',');
+		csv_put(e->scope, ',');
+		printf("%s,%s\n", when, src);
+	} else
 		printf("%s  %s  %s  %s\n", e->address, e->scope, when, src);
 	return 0;
 }

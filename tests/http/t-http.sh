@@ -9,6 +9,11 @@ HTTPMaxBody 1024
 PidFile $T/run/httpd.pid
 EOC
 assert_eq "$("$B/unsub-httpd" -n -c "$CONF")" "configuration OK" "-n"
+# A query-form UnsubscribeURL would make every link 404: -n refuses it.
+sed 's#^UnsubscribeURL .*#UnsubscribeURL https://unsub.example.com/unsub?t=#' "$CONF" >"$T/query.conf"
+set +e; "$B/unsub-httpd" -n -c "$T/query.conf" >"$T/o" 2>&1; rc=$?; set -e
+assert_eq "$rc" 1 "-n with UnsubscribeURL ...?t= fails"
+assert_match "query.conf:[0-9]*: UnsubscribeURL must end in a path" "$(cat "$T/o")" "-n names the query form"
 httpd_start
 
 suppressed() { ctl status "$1" --json | grep -q '"suppressed":true'; }
@@ -65,6 +70,12 @@ assert_eq "$(code POST "$BASE/u/not-a-token" -d 'List-Unsubscribe=One-Click')" 4
 grep -q "POST token $(echo "$bad" | cut -c1-8)\.\.\. from 127.0.0.1 refused" "$T/httpd.log" ||
 	fail "refusal not logged: $(tail -3 "$T/httpd.log")"
 grep -q "$bad" "$T/httpd.log" && fail "a whole token was logged"
+# Control characters from the URL (decoded by libmicrohttpd) are escaped
+# in the log: no forged line, the bytes shown as \xHH.
+assert_eq "$(code GET "$BASE/u/%0a%0dFAKE")" 400 "control characters in the token"
+! grep -q '^.\{0,1\}FAKE' "$T/httpd.log" || fail "a URL wrote its own log line: $(grep -n FAKE "$T/httpd.log")"
+grep -q 'GET token \\x0a\\x0dFAKE\.\.\. from 127.0.0.1 refused' "$T/httpd.log" ||
+	fail "escaped token not logged: $(grep -n -B1 FAKE "$T/httpd.log")"
 
 # Empty or different bodies: 400, nothing recorded.
 assert_eq "$(code POST "$BASE/u/$t")" 400 "empty body"
@@ -84,7 +95,7 @@ assert_eq "$(code GET "$BASE/healthz")" 200 "healthz"
 code GET "$BASE/metrics" >/dev/null
 assert_match 'unsub_unsubscribes_total\{source="one-click"\} 3' "$(cat "$T/body")" "one-click counter"
 assert_match 'unsub_unsubscribes_total\{source="landing-page"\} 1' "$(cat "$T/body")" "landing counter"
-assert_match 'unsub_http_requests_total\{outcome="bad_token"\} 3' "$(cat "$T/body")" "bad token counter"
+assert_match 'unsub_http_requests_total\{outcome="bad_token"\} 4' "$(cat "$T/body")" "bad token counter"
 assert_match 'unsub_http_requests_total\{outcome="too_large"\} 1' "$(cat "$T/body")" "too large counter"
 
 # A form value split across reads (a chunked body, then one split inside

@@ -92,6 +92,8 @@ static const struct {
 	  POLICY_ACCEPT, 0, 0, "no headers added" },
 	{ "list id that names every list", 1, { "<a@example.com>" }, "*", 0,
 	  POLICY_ACCEPT, 0, 0, "no headers added" },
+	{ "two lists in one id", 1, { "<a@example.com>" }, "news,weekly", 0,
+	  POLICY_ACCEPT, 0, 0, "with a comma; no headers added" },
 };
 
 START_TEST(outbound_rules)
