@@ -119,7 +119,7 @@ START_TEST(values_land_in_fields)
 	ck_assert_uint_eq(c.n_internal, 4);
 	ck_assert_int_eq(c.suppressed_action, CONFIG_SUPP_DISCARD);
 	unlink(path);
-	path = temp_file(files[22].text);
+	path = temp_file(files[25].text);
 	ck_assert_int_eq(config_load(path, &c, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.bounce_mailbox, "bounces@sender.example, "
 	    "fbl@sender.example");
