@@ -7,24 +7,24 @@ PidFile $T/run/milter.pid
 EOF2
 M="$B/unsub-milter"
 
-assert_eq "$("$M" -n -c "$CONF")" "configuration OK" "-n on a good config"
+assert_eq "$(within 30 "$M" -n -c "$CONF")" "configuration OK" "-n on a good config"
 printf 'Socket unix:/x\nFoo bar\n' >"$T/bad.conf"
 set +e
-out=$("$M" -n -c "$T/bad.conf" 2>&1); rc=$?
+out=$(within 30 "$M" -n -c "$T/bad.conf" 2>&1); rc=$?
 set -e
 [ $rc -ne 0 ] || fail "-n on a bad config exited 0"
 assert_eq "$out" "unsub-milter: $T/bad.conf:2: unknown key \"Foo\"" "-n error"
 
 grep -v '^Unsubscribe' "$CONF" >"$T/nouri.conf"
 set +e
-out=$("$M" -n -c "$T/nouri.conf" 2>&1); rc=$?
+out=$(within 30 "$M" -n -c "$T/nouri.conf" 2>&1); rc=$?
 set -e
 [ $rc -ne 0 ] || fail "-n accepted a config with neither URI"
 assert_match "set UnsubscribeURL or UnsubscribeMailbox" "$out" "-n without URIs"
 
 chmod 0640 "$T/keys"
 set +e
-out=$("$M" -f -c "$CONF" 2>&1); rc=$?
+out=$(within 30 "$M" -f -c "$CONF" 2>&1); rc=$?
 set -e
 [ $rc -ne 0 ] || fail "started with a 0640 key file"
 assert_match "keys: mode 0640 is open to group or others" "$out" "key mode refusal"
@@ -35,7 +35,7 @@ chmod 0600 "$T/keys"
 refuse() {	# refuse WHAT PATTERN CONFIG
 	for d in unsub-milter unsub-httpd; do
 		set +e
-		out=$("$B/$d" -f -c "$3" 2>&1); rc=$?
+		out=$(within 30 "$B/$d" -f -c "$3" 2>&1); rc=$?
 		set -e
 		[ $rc -ne 0 ] || fail "$d started with $1"
 		assert_eq "$(printf '%s\n' "$out" | wc -l)" 1 "$d: one line for $1"
@@ -64,7 +64,7 @@ fi
 
 sed "s#^Database .*#Database $T/missing#" "$CONF" >"$T/nodb.conf"
 set +e
-out=$("$M" -f -c "$T/nodb.conf" 2>&1); rc=$?
+out=$(within 30 "$M" -f -c "$T/nodb.conf" 2>&1); rc=$?
 set -e
 [ $rc -ne 0 ] || fail "started with a missing store directory"
 assert_match "store: .*$T/missing" "$out" "missing store refusal"
@@ -88,19 +88,14 @@ mt.disconnect(conn)
 EOF2
 # serves WHAT: the milter answers r.lua (its output in $out)
 serves() {
-	out=$(miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
+	out=$(within 60 miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
 	    -D ctl="$B/unsubctl -c $CONF" -s "$T/r.lua" 2>&1) || fail "$1: $out"
 }
 newest=$(ctl keys | tail -n 1 | cut -d' ' -f1)
 serves "after reload"
 assert_match "key $newest" "$out" "token sealed with the new key"
 
-kill -TERM "$MILTER_PID"
-i=0
-while kill -0 "$MILTER_PID" 2>/dev/null; do
-	i=$((i + 1)); [ $i -lt 200 ] || fail "milter did not stop on SIGTERM"
-	sleep 0.05
-done
+stop "$MILTER_PID" 10
 [ ! -f "$T/run/milter.pid" ] || fail "pidfile left after SIGTERM"
 echo "daemon start-up, reload and stop: ok"
 
@@ -116,17 +111,17 @@ echo "privilege drop: ok"
 
 # Started as that user already (systemd's User=) with User in the config:
 # nothing to drop, and it serves (initgroups would fail as non-root).
-kill -TERM "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true
+stop "$MILTER_PID"
 MILTER_WRAP="runuser -u nobody --" milter_start
 serves "started as nobody"
 echo "start as the configured user: ok"
 
 # -n checks what start-up needs as the user the daemon will run as, and
 # names the path, the reason and the fix.
-kill -TERM "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true
+stop "$MILTER_PID"
 check_refuses() {	# check_refuses WHAT PATTERN CONFIG
 	set +e
-	out=$("$M" -n -c "$3" 2>&1); rc=$?
+	out=$(within 30 "$M" -n -c "$3" 2>&1); rc=$?
 	set -e
 	[ $rc -ne 0 ] || fail "-n passed $1"
 	assert_match "$2" "$out" "-n on $1"
@@ -147,25 +142,38 @@ check_refuses "a key file the user cannot read" \
 chown nobody "$T/keys"
 echo "-n checks as the target user: ok"
 
+# A daemon that should refuse to start but runs fails its test, with a
+# message, instead of hanging it: a child test whose daemon does not exit.
+cat >"$T/hang.sh" <<EOF2
+TOP=$TOP
+. "$TOP/tests/common.sh"
+within 1 "$M" -f -c "$CONF" >/dev/null 2>&1 || true
+EOF2
+set +e
+out=$(within 60 sh "$T/hang.sh" 2>&1); rc=$?
+set -e
+[ $rc -ne 0 ] || fail "a test whose daemon did not refuse passed"
+[ $rc -ne 124 ] || fail "a test whose daemon did not refuse hung"
+assert_match "TIMEOUT: .*unsub-milter -f .* still running after 1 s" "$out" \
+    "the timeout's message"
+echo "a wait that times out fails the test: ok"
+
 # Without -f: the command returns once the daemon listens (exit 0), or
 # exits non-zero with the daemon's reason.
 set +e
-out=$("$M" -c "$T/n1.conf" 2>&1); rc=$?
+out=$(within 30 "$M" -c "$T/n1.conf" 2>&1); rc=$?
 set -e
 [ $rc -ne 0 ] || fail "detached start without a socket directory exited 0"
 assert_match "cannot listen on unix:$T/nodir/m.sock: socket directory $T/nodir: No such file or directory" \
     "$out" "detached start's reason"
 rm -f "$SOCK"
-"$M" -c "$CONF" >/dev/null 2>&1 || fail "detached start failed"
+within 30 "$M" -c "$CONF" >/dev/null 2>&1 || fail "detached start failed"
 [ -S "$SOCK" ] || fail "detached start returned before the socket was there"
 pid=$(cat "$T/run/milter.pid")
 serves "detached"
 kill -TERM "$pid"
-i=0
-while kill -0 "$pid" 2>/dev/null; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "detached milter did not stop"
-	sleep 0.05
-done
+gone "$pid" 10 || { timed_out "detached milter still running 10 s after SIGTERM"
+	fail "detached milter did not stop"; }
 echo "detached start: ok"
 
 # User NAME:GROUP: the socket belongs to that user and group, mode
@@ -202,12 +210,7 @@ milter_start
 old=$MILTER_PID
 rm -f "$SOCK"
 milter_start
-kill -TERM "$old"
-i=0
-while kill -0 "$old" 2>/dev/null; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "first copy did not stop"
-	sleep 0.05
-done
+stop "$old" 10
 [ -S "$SOCK" ] || fail "the stopping copy removed the newer copy's socket"
 serves "the newer copy after the older stopped"
 echo "socket removed only if ours: ok"
