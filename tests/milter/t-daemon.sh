@@ -142,6 +142,73 @@ check_refuses "a key file the user cannot read" \
 chown nobody "$T/keys"
 echo "-n checks as the target user: ok"
 
+# -n catches what start-up would, for both daemons, each with file:line or
+# the path and the reason.
+n_refuses() {	# n_refuses WHAT PATTERN CONFIG
+	for d in unsub-milter unsub-httpd; do
+		set +e
+		out=$(within 30 "$B/$d" -n -c "$3" 2>&1); rc=$?
+		set -e
+		[ $rc -ne 0 ] || fail "$d -n passed $1"
+		assert_match "$2" "$out" "$d -n on $1"
+	done
+}
+mkfifo "$T/fifo"
+sed "s#^KeyFile .*#KeyFile $T/fifo#" "$CONF" >"$T/n4.conf"
+n_refuses "a FIFO as KeyFile" "$T/fifo: not a regular file" "$T/n4.conf"
+{ cat "$CONF"; echo "InternalHosts 10.0.0.0/8"; } >"$T/n5.conf"
+first=$(grep -n '^InternalHosts' "$CONF" | cut -d: -f1)
+n_refuses "InternalHosts given twice" \
+    "$T/n5.conf:$(wc -l <"$T/n5.conf"): InternalHosts given twice \(first at $T/n5.conf:$first\)" \
+    "$T/n5.conf"
+printf '\357\273\277' | cat - "$CONF" >"$T/bom.conf"
+assert_eq "$(within 30 "$M" -n -c "$T/bom.conf")" "configuration OK" \
+    "-n on a config that starts with a UTF-8 byte order mark"
+{ cat "$CONF"; echo "ProfileHeader X-Unsub-List"; } >"$T/n6.conf"
+n_refuses "ProfileHeader equal to ListHeader" \
+    "ListHeader names the same header as ProfileHeader \($T/n6.conf:" "$T/n6.conf"
+sed "s#^UnsubscribeMailbox .*#UnsubscribeMailbox unsub?x=1@unsub.example.com#" \
+    "$CONF" >"$T/n7.conf"
+n_refuses "a mailbox that breaks a mailto URI" \
+    "UnsubscribeMailbox: '\\?' would have to be escaped in a mailto URI" "$T/n7.conf"
+seq 1 3000 | sed 's/.*/big&@example.com,news/' >"$T/big.csv"
+ctl import "$T/big.csv" >/dev/null
+{ cat "$CONF"; printf 'DatabaseMapSize 65536\nDatabaseMapMax 65536\n'; } >"$T/n8.conf"
+n_refuses "DatabaseMapMax below the store's size" \
+    "DatabaseMapMax 65536 is below the size of $T/db/data.mdb" "$T/n8.conf"
+echo "-n refuses what start-up would: ok"
+
+# HTTPS files: a certificate and its key, checked with OpenSSL in -n and
+# at start-up.
+for n in 1 2; do
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$T/k$n.pem" -out "$T/c$n.pem" -subj /CN=unsub.example.com \
+	    -days 2 >/dev/null 2>&1 || fail "openssl req"
+done
+chmod 0644 "$T"/k?.pem
+tls() {	# tls CERT KEY: a config with those files
+	printf 'HTTPCertificate %s\nHTTPKey %s\n' "$1" "$2" | cat "$CONF" - >"$T/tls.conf"
+}
+tls "$T/c1.pem" "$T/k1.pem"
+assert_eq "$(within 30 "$B/unsub-httpd" -n -c "$T/tls.conf")" "configuration OK" \
+    "httpd -n with a matching certificate and key"
+https_refuses() {	# https_refuses WHAT PATTERN
+	set +e
+	out=$(within 30 "$B/unsub-httpd" -n -c "$T/tls.conf" 2>&1); rc=$?
+	set -e
+	[ $rc -ne 0 ] || fail "unsub-httpd -n passed $1"
+	assert_match "$2" "$out" "unsub-httpd -n on $1"
+}
+tls "$T/c1.pem" "$T/k2.pem"
+https_refuses "another certificate's key" \
+    "HTTPKey $T/k2.pem is not the key of HTTPCertificate $T/c1.pem"
+printf 'junk\n' >"$T/junk.pem"
+tls "$T/junk.pem" "$T/k1.pem"
+https_refuses "a junk certificate" "HTTPCertificate $T/junk.pem: not a PEM certificate"
+tls "$T/c1.pem" "$T/c2.pem"
+https_refuses "a certificate as the key" "HTTPKey $T/c2.pem: not a PEM private key"
+echo "-n checks the HTTPS certificate and key: ok"
+
 # A daemon that should refuse to start but runs fails its test, with a
 # message, instead of hanging it: a child test whose daemon does not exit.
 cat >"$T/hang.sh" <<EOF2
