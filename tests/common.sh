@@ -89,10 +89,16 @@ within() {
 	return $_w_rc
 }
 
-# Write the test config (extra lines from stdin are appended) and a key.
+# Write the test config and a key.  Lines from stdin are appended; a key
+# they set replaces the default line (a key given twice is an error).
 unsub_env() {
 	mkdir -p "$T/db" "$T/run"
-	cat >"$CONF" <<EOC
+	: >"$T/extra.conf"
+	[ -t 0 ] || cat >"$T/extra.conf"
+	awk -v extra="$T/extra.conf" 'BEGIN {
+		while ((getline l <extra) > 0)
+			if (split(l, f) > 0 && f[1] !~ /^#/) k[tolower(f[1])] = 1
+	} !(tolower($1) in k)' >"$CONF" <<EOC
 User nobody
 Socket unix:$SOCK
 SocketMode 0666
@@ -103,7 +109,7 @@ UnsubscribeURL https://unsub.example.com/u/
 InternalHosts 127.0.0.1, ::1
 HTTPListen 127.0.0.1:0
 EOC
-	[ -t 0 ] || cat >>"$CONF"
+	cat "$T/extra.conf" >>"$CONF"
 	"$B/unsubctl" -c "$CONF" genkey >/dev/null
 	# the daemons run as nobody: their store, keys, socket and pidfile
 	chown nobody "$T/db" "$T/run" "$T/keys"
