@@ -410,51 +410,49 @@ static char *trim(char *s)
 	return s;
 }
 
-/* Where key was set: " (path:LINE)", or "" for its default. */
-static const char *where(const char *path, const unsigned *line,
-    const char *key, char *buf, size_t bufsz)
+/* Where key was set: " (line N)", or "" for its default. */
+static const char *where(const unsigned *line, const char *key, char *buf,
+    size_t bufsz)
 {
 	unsigned l = line[opt_find(key) - opts];
 
 	if (l == 0)
 		return "";
-	snprintf(buf, bufsz, " (%s:%u)", path, l);
+	snprintf(buf, bufsz, " (line %u)", l);
 	return buf;
 }
 
 /* What no single line shows: settings that contradict each other.  line
  * says where each key was set (0: its default). */
-static int check_whole(const struct config *c, const char *path,
-    const unsigned *line, char *err, size_t errsz)
+static int check_whole(const struct config *c, const unsigned *line,
+    char *err, size_t errsz)
 {
-	static const char *const hdr_keys[] = { "ListHeader", "ProfileHeader",
-	    "CampaignHeader" };
+	static const char *const names[] = { "ListHeader", "ProfileHeader",
+	    "CampaignHeader", HEADER_LU, HEADER_LUP };	/* keys, then ours */
 	const char *hdrs[] = { c->list_header, c->profile_header,
 	    c->campaign_header, HEADER_LU, HEADER_LUP };
-	char w1[CONFIG_PATH_MAX + 16], w2[CONFIG_PATH_MAX + 16];
+	char w1[32], w2[32];
 
 	if (c->list_header[0] == '\0') {
 		snprintf(err, errsz, "ListHeader is empty%s: it marks list mail",
-		    where(path, line, "ListHeader", w1, sizeof(w1)));
+		    where(line, "ListHeader", w1, sizeof(w1)));
 		return -1;
 	}
 	for (size_t i = 0; i < 3; i++)
-		for (size_t j = i + 1; j < 5; j++)
-			if (hdrs[i][0] != '\0' && strcasecmp(hdrs[i],
-			    hdrs[j]) == 0) {
-				snprintf(err, errsz, "%s%s names the same "
-				    "header as %s%s%s", hdr_keys[i],
-				    where(path, line, hdr_keys[i], w1,
-				    sizeof(w1)), j < 3 ? hdr_keys[j] : "",
-				    j < 3 ? where(path, line, hdr_keys[j], w2,
-				    sizeof(w2)) : "", j < 3 ? "" : hdrs[j]);
-				return -1;
-			}
+		for (size_t j = i + 1; j < 5; j++) {
+			if (hdrs[i][0] == '\0' || strcasecmp(hdrs[i], hdrs[j]))
+				continue;
+			snprintf(err, errsz, "%s%s names the same header as "
+			    "%s%s", names[i], where(line, names[i], w1,
+			    sizeof(w1)), names[j], j < 3 ? where(line,
+			    names[j], w2, sizeof(w2)) : "");
+			return -1;
+		}
 	if (c->map_max != 0 && c->map_max < c->map_size) {
 		snprintf(err, errsz, "DatabaseMapMax %zu%s is below "
-		    "DatabaseMapSize %zu%s", c->map_max, where(path, line,
-		    "DatabaseMapMax", w1, sizeof(w1)), c->map_size, where(path,
-		    line, "DatabaseMapSize", w2, sizeof(w2)));
+		    "DatabaseMapSize %zu%s", c->map_max, where(line,
+		    "DatabaseMapMax", w1, sizeof(w1)), c->map_size,
+		    where(line, "DatabaseMapSize", w2, sizeof(w2)));
 		return -1;
 	}
 	return 0;
@@ -510,7 +508,7 @@ int config_load(const char *path, struct config *c, char *err, size_t errsz)
 	if (ferror(fp)) {
 		snprintf(err, errsz, "%s: read error", path);
 		rc = -1;
-	} else if (check_whole(c, path, set_at, msg, sizeof(msg)) < 0) {
+	} else if (check_whole(c, set_at, msg, sizeof(msg)) < 0) {
 		snprintf(err, errsz, "%s: %s", path, msg);
 		rc = -1;
 	}

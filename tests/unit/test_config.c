@@ -58,18 +58,19 @@ static const struct {
 	{ "\xEF\xBB\xBFSocket unix:/x\n", NULL },
 	{ "Socket unix:/x\n\xEF\xBB\xBFKeyFile /k\n", ":2: unknown key" },
 	/* headers: ListHeader set, each header one meaning */
-	{ "ListHeader\n", "ListHeader is empty (/tmp/unsub-conf-" },
+	{ "ListHeader\n", "ListHeader is empty (line 1)" },
 	{ "ProfileHeader x-unsub-list\n", "ListHeader names the same header "
-	  "as ProfileHeader (/tmp/unsub-conf-" },
-	{ "ListHeader X-A\nCampaignHeader x-a\n", "ListHeader (/tmp/unsub-conf-" },
+	  "as ProfileHeader (line 1)" },
+	{ "ListHeader X-A\nCampaignHeader x-a\n", "ListHeader (line 1) names "
+	  "the same header as CampaignHeader (line 2)" },
 	{ "CampaignHeader List-Unsubscribe-Post\n", "CampaignHeader "
-	  "(/tmp/unsub-conf-" },
+	  "(line 1) names the same header as List-Unsubscribe-Post" },
 	{ "ListHeader List-Unsubscribe\n", "names the same header as "
 	  "List-Unsubscribe" },
 	{ "ProfileHeader\nCampaignHeader\n", NULL },	/* both off */
 	/* a map limit below the map it starts with */
 	{ "DatabaseMapSize 1m\nDatabaseMapMax 512k\n", "DatabaseMapMax 524288 "
-	  "(/tmp/unsub-conf-" },
+	  "(line 2) is below DatabaseMapSize 1048576 (line 1)" },
 	{ "DatabaseMapMax 512k\n", "is below DatabaseMapSize 67108864" },
 	{ "DatabaseMapSize 1m\nDatabaseMapMax 1m\n", NULL },
 	/* a mailbox a mailto URI would have to escape */
