@@ -37,6 +37,12 @@ static const char *const supp_names[] = { "reject", "discard", "tag", NULL };
 static const char *const fail_names[] = { "tempfail", "accept", NULL };
 static const char *const scope_names[] = { "list", "all", NULL };
 
+/* Characters a mailbox may hold and still be written into a mailto URI as
+ * it is (RFC 6068: unreserved and some-delims; no '?', '#', '%', '&', '/'
+ * or what a header would quote). */
+#define MAILTO_SAFE "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+	"0123456789-._~!$'*+=@"
+
 #define F(field) offsetof(struct config, field)
 #define S(field) F(field), sizeof(((struct config *)0)->field)
 
@@ -354,6 +360,12 @@ static int check_str(const struct opt *o, const char *v, char *err,
 		snprintf(err, errsz, "%s: %s", o->name, address_strerror(rc));
 		return -1;
 	}
+	if (o->type == T_MAILBOX && v[strspn(v, MAILTO_SAFE)] != '\0') {
+		snprintf(err, errsz, "%s: '%c' would have to be escaped in a "
+		    "mailto URI; use letters, digits and . - _ + only", o->name,
+		    v[strspn(v, MAILTO_SAFE)]);
+		return -1;
+	}
 	if (o->type == T_MAILBOX && v[0] != '\0' &&
 	    !ref_mailbox_fits(v)) {
 		snprintf(err, errsz, "%s: local part too long to carry a "
@@ -391,17 +403,25 @@ static int check_str(const struct opt *o, const char *v, char *err,
 	return 0;
 }
 
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+/* The option named key (case-insensitive), or NULL. */
+static const struct opt *opt_find(const char *key)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (strcasecmp(key, opts[i].name) == 0)
+			return &opts[i];
+	return NULL;
+}
+
 int config_set(struct config *c, const char *key, const char *value,
     char *err, size_t errsz)
 {
-	const struct opt *o = NULL;
+	const struct opt *o = opt_find(key);
 	char *p, *end;
 	unsigned long n;
 	enum log_level lvl;
 
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-		if (strcasecmp(key, opts[i].name) == 0)
-			o = &opts[i];
 	if (o == NULL) {
 		snprintf(err, errsz, "unknown key \"%s\"", key);
 		return -1;
@@ -463,7 +483,7 @@ void config_defaults(struct config *c)
 	char err[256];
 
 	memset(c, 0, sizeof(*c));
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+	for (size_t i = 0; i < N_OPTS; i++)
 		(void)config_set(c, opts[i].name, opts[i].def, err, sizeof(err));
 }
 
@@ -480,11 +500,59 @@ static char *trim(char *s)
 	return s;
 }
 
+/* Where key was set: " (line N)", or "" for its default. */
+static const char *where(const unsigned *line, const char *key, char *buf,
+    size_t bufsz)
+{
+	unsigned l = line[opt_find(key) - opts];
+
+	if (l == 0)
+		return "";
+	snprintf(buf, bufsz, " (line %u)", l);
+	return buf;
+}
+
+/* What no single line shows: settings that contradict each other.  line
+ * says where each key was set (0: its default). */
+static int check_whole(const struct config *c, const unsigned *line,
+    char *err, size_t errsz)
+{
+	static const char *const names[] = { "ListHeader", "ProfileHeader",
+	    "CampaignHeader", HEADER_LU, HEADER_LUP };	/* keys, then ours */
+	const char *hdrs[] = { c->list_header, c->profile_header,
+	    c->campaign_header, HEADER_LU, HEADER_LUP };
+	char w1[32], w2[32];
+
+	if (c->list_header[0] == '\0') {
+		snprintf(err, errsz, "ListHeader is empty%s: it marks list mail",
+		    where(line, "ListHeader", w1, sizeof(w1)));
+		return -1;
+	}
+	for (size_t i = 0; i < 3; i++)
+		for (size_t j = i + 1; j < 5; j++) {
+			if (hdrs[i][0] == '\0' || strcasecmp(hdrs[i], hdrs[j]))
+				continue;
+			snprintf(err, errsz, "%s%s names the same header as "
+			    "%s%s", names[i], where(line, names[i], w1,
+			    sizeof(w1)), names[j], j < 3 ? where(line,
+			    names[j], w2, sizeof(w2)) : "");
+			return -1;
+		}
+	if (c->map_max != 0 && c->map_max < c->map_size) {
+		snprintf(err, errsz, "DatabaseMapMax %zu%s is below "
+		    "DatabaseMapSize %zu%s", c->map_max, where(line,
+		    "DatabaseMapMax", w1, sizeof(w1)), c->map_size,
+		    where(line, "DatabaseMapSize", w2, sizeof(w2)));
+		return -1;
+	}
+	return 0;
+}
+
 int config_load(const char *path, struct config *c, char *err, size_t errsz)
 {
 	FILE *fp = NULL;
 	char line[4096], msg[512];
-	unsigned lineno = 0;
+	unsigned lineno = 0, set_at[N_OPTS] = { 0 };
 	int rc = 0;
 
 	if ((fp = fopen(path, "re")) == NULL) {
@@ -492,29 +560,46 @@ int config_load(const char *path, struct config *c, char *err, size_t errsz)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		char *key, *value;
+		char *key = line, *value;
+		const struct opt *o;
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(fp)) {
 			snprintf(err, errsz, "%s:%u: line too long", path, lineno);
 			rc = -1;
 			goto done;
 		}
-		line[strcspn(line, "#")] = '\0';
-		key = trim(line);
+		/* A UTF-8 byte order mark (Windows editors write one) says
+		 * only how the file is encoded: skipped, not read as part of
+		 * the first key. */
+		if (lineno == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+			key += 3;
+		key[strcspn(key, "#")] = '\0';
+		key = trim(key);
 		if (*key == '\0')
 			continue;
 		value = key + strcspn(key, " \t");
 		if (*value != '\0')
 			*value++ = '\0';
 		value = trim(value);
+		if ((o = opt_find(key)) != NULL && set_at[o - opts] != 0) {
+			snprintf(err, errsz, "%s:%u: %s given twice (first at "
+			    "%s:%u): keep one line", path, lineno, o->name,
+			    path, set_at[o - opts]);
+			rc = -1;
+			goto done;
+		}
 		if (config_set(c, key, value, msg, sizeof(msg)) < 0) {
 			snprintf(err, errsz, "%s:%u: %s", path, lineno, msg);
 			rc = -1;
 			goto done;
 		}
+		set_at[o - opts] = lineno;
 	}
 	if (ferror(fp)) {
 		snprintf(err, errsz, "%s: read error", path);
+		rc = -1;
+	} else if (check_whole(c, set_at, msg, sizeof(msg)) < 0) {
+		snprintf(err, errsz, "%s: %s", path, msg);
 		rc = -1;
 	}
 done:
@@ -563,6 +648,6 @@ int config_internal(const struct config *c, const struct sockaddr *sa)
 void config_dump_keys(void (*fn)(const char *key, const char *doc, void *),
     void *arg)
 {
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+	for (size_t i = 0; i < N_OPTS; i++)
 		fn(opts[i].name, opts[i].doc, arg);
 }

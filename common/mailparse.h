@@ -30,12 +30,17 @@ int mailparse_header(struct mailparse *mp, const char *name,
  * rest is ignored. */
 int mailparse_body(struct mailparse *mp, const uint8_t *data, size_t len);
 
+#define MAILPARSE_WORK_MAX (16u << 20)	/* candidate bytes per message */
+#define MAILPARSE_TIME_MAX 2		/* seconds per message */
+
 /*
  * Call fn for each candidate token text found, Subject first then body parts
- * in order, each at most once; stop when fn returns non-zero and return that
- * value.  Candidates are decoded text (RFC 2047, quoted-printable, base64,
- * HTML) with wrapping and quote prefixes undone, in the token alphabets
- * (base32 and base64url), at least 40 characters long.
+ * in order, none again within 64 candidates; stop when fn returns non-zero and
+ * return that value.  Candidates are decoded text (RFC 2047,
+ * quoted-printable, base64, HTML) with wrapping and quote prefixes undone,
+ * in the token alphabets (base32 and base64url), at least 40 characters
+ * long.  The search ends after MAILPARSE_WORK_MAX bytes of candidates or
+ * MAILPARSE_TIME_MAX seconds, however many candidates that is.
  */
 typedef int (*mailparse_fn)(const char *cand, size_t len, void *arg);
 int mailparse_candidates(struct mailparse *mp, mailparse_fn fn, void *arg);

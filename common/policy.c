@@ -25,8 +25,10 @@ int policy_rcpt(const struct config *cfg, struct policy_msg *m,
 	struct policy_recipient *r;
 	uint8_t ref[REF_LEN];
 
-	if (m->n_rcpt == POLICY_RCPT_MAX)
-		return -1;
+	if (m->n_rcpt == POLICY_RCPT_MAX) {
+		m->n_over++;
+		return 0;
+	}
 	if (m->n_rcpt == m->cap_rcpt) {
 		size_t cap = m->cap_rcpt ? m->cap_rcpt * 2 : 4;
 		void *p = realloc(m->rcpt, cap * sizeof(*m->rcpt));
@@ -169,7 +171,6 @@ static long drop_suppressed(const struct config *cfg, struct store *st,
     struct policy_msg *m, struct policy_edits *e, size_t *kept)
 {
 	long remain = 0;
-	size_t off = 0;
 
 	if ((e->del_rcpt = calloc(m->n_rcpt, sizeof(size_t))) == NULL) {
 		policy_store_failed(e, "outbound", STORE_EIO,
@@ -187,14 +188,9 @@ static long drop_suppressed(const struct config *cfg, struct store *st,
 			    OUT_TEMPFAIL(cfg));
 			return -1;
 		}
-		if (supp) {
+		if (supp)
 			e->del_rcpt[e->n_del_rcpt++] = i;
-			off += (size_t)snprintf(e->tag + off, off < sizeof(e->tag)
-			    ? sizeof(e->tag) - off : 0, "%s%s",
-			    off ? ", " : "", m->rcpt[i].norm);
-			if (off >= sizeof(e->tag))
-				off = sizeof(e->tag);
-		} else if (remain++ == 0)
+		else if (remain++ == 0)
 			*kept = i;
 	}
 	return remain;
@@ -217,6 +213,27 @@ static void all_suppressed(const struct config *cfg,
 		e->verdict = POLICY_DISCARD;
 }
 
+/* SuppressedAction tag: keep every recipient and say in the header how
+ * many are suppressed; it names the address only to its sole recipient,
+ * never one recipient's address to the others.  The log names them all. */
+static void tag_suppressed(const struct policy_msg *m,
+    struct policy_edits *e)
+{
+	size_t off;
+
+	if (m->n_rcpt == 1)
+		snprintf(e->tag, sizeof(e->tag), "%s", m->rcpt[0].norm);
+	else
+		snprintf(e->tag, sizeof(e->tag), "%zu of %zu recipients",
+		    e->n_del_rcpt, m->n_rcpt);
+	off = (size_t)snprintf(e->log, sizeof(e->log), "outbound list=%s: "
+	    "suppressed recipients tagged, not removed:", m->list);
+	for (size_t i = 0; i < e->n_del_rcpt && off < sizeof(e->log); i++)
+		off += (size_t)snprintf(e->log + off, sizeof(e->log) - off,
+		    "%s %s", i ? "," : "", m->rcpt[e->del_rcpt[i]].norm);
+	e->n_del_rcpt = 0;
+}
+
 /* 1 when the suppressed recipients, or the `remain` others, decide the
  * message (tagged, rejected, discarded, or not personalisable); 0 when
  * one recipient is left to get the headers. */
@@ -224,13 +241,9 @@ static int recipients_decide(const struct config *cfg,
     const struct policy_msg *m, struct policy_edits *e, long remain)
 {
 	if (e->n_del_rcpt > 0 && cfg->suppressed_action == CONFIG_SUPP_TAG) {
-		e->n_del_rcpt = 0;	/* tag only: keep every recipient */
-		snprintf(e->log, sizeof(e->log), "outbound list=%s: "
-		    "suppressed recipients tagged, not removed: %s", m->list,
-		    e->tag);
+		tag_suppressed(m, e);
 		return 1;
 	}
-	e->tag[0] = '\0';
 	if (remain == 0) {
 		all_suppressed(cfg, m, e);
 		return 1;
@@ -328,6 +341,16 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 	size_t kept = 0;
 	long remain;
 
+	if (m->n_over > 0) {
+		snprintf(e->log, sizeof(e->log), "outbound list=%s: %zu "
+		    "recipients, over %d: rejected, as not every one can be "
+		    "checked for unsubscribes; send one message per recipient",
+		    m->list, m->n_rcpt + m->n_over, POLICY_RCPT_MAX);
+		e->warn = 1;
+		set_reply(e, POLICY_REJECT, "554", "5.5.3", "too many "
+		    "recipients for list mail; send one message per recipient");
+		return;
+	}
 	if (marker_ids(cfg, m, e) < 0)
 		return;
 	if ((remain = drop_suppressed(cfg, st, m, e, &kept)) < 0 ||

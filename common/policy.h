@@ -16,7 +16,7 @@
 #include "store.h"
 #include "token.h"
 
-#define POLICY_RCPT_MAX 1000	/* SMTP allows 100; Postfix default 1000 */
+#define POLICY_RCPT_MAX 1000	/* recipients kept; Postfix's SMTP default */
 
 struct policy_recipient {
 	char *raw;			/* as given in RCPT TO, with <> */
@@ -30,6 +30,7 @@ struct policy_msg {
 	int trusted;			/* SMTP AUTH or InternalHosts */
 	struct policy_recipient *rcpt;
 	size_t n_rcpt, cap_rcpt;
+	size_t n_over;			/* past POLICY_RCPT_MAX: counted only */
 	uint8_t ref[REF_LEN];		/* from a mailbox+REF recipient */
 	int has_ref;
 	char list[TOKEN_FIELD_MAX + 2];	/* one extra: too long is seen */
@@ -62,7 +63,9 @@ struct policy_edits {
 
 /* Reset a message for reuse (frees recipients and the parser). */
 void policy_msg_reset(struct policy_msg *m);
-/* Add an envelope recipient; returns 0 or -1 (out of memory / too many). */
+/* Add an envelope recipient; returns 0 or -1 (out of memory).  Past
+ * POLICY_RCPT_MAX recipients are only counted: mail that is not list mail
+ * passes untouched at any count, list mail is refused in policy_decide. */
 int policy_rcpt(const struct config *cfg, struct policy_msg *m,
     const char *raw);
 /* Note one header (marker, profile, campaign, existing List-*, parser). */

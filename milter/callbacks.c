@@ -165,7 +165,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	qid = smfi_getsymval(ctx, "i");
 	if (c->failed) {
-		log_err("%s: out of memory or too many recipients; tempfail",
+		log_err("%s: out of memory; tempfail",
 		    qid ? qid : "NOQUEUE");
 		c->failed = 0;
 		policy_msg_reset(&c->msg);

@@ -216,9 +216,9 @@ for s in a b; do
 	( i=0; while [ $i -lt 150 ]; do
 		"$B/unsubctl" -c "$CONF" add "$s$i@conc.example" --list news >/dev/null
 		i=$((i + 1)); done ) &
-	PIDS="$PIDS $!"
+	PIDS="$PIDS $!" adders="${adders:-} $!"
 done
-wait
+for p in $adders; do reap "$p" 300; done
 n=$("$B/unsubctl" -c "$CONF" list --list news | grep -c '@conc.example')
 assert_eq "$n" 300 "concurrent adds present"
 "$B/unsubctl" -c "$CONF" history a149@conc.example --json | grep -q '"action":"unsubscribe"' ||

@@ -11,7 +11,7 @@ milter_start
 failed=0
 for s in "$TOP"/tests/milter/*.lua; do
 	case "$s" in */lib.lua|*/wrap.lua) continue ;; esac
-	if miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
+	if within 120 miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
 	    -D ctl="$B/unsubctl -c $CONF" -D script="$s" \
 	    -s "$TOP/tests/milter/wrap.lua" >"$T/lua.out" 2>&1; then
 		echo "ok   $(basename "$s")"

@@ -52,7 +52,42 @@ static const struct {
 	{ "UnsubscribeURL https://unsub.example.com/unsub-\n", NULL },
 	{ "LogLevel loud\n", ":1: LogLevel must be" },
 	{ "SocketMode 0999\n", ":1: SocketMode must be an octal mode" },
-	{ "Socket inet6:8890@::1\nSocket local:/run/m.sock\n", NULL },
+	{ "Socket inet6:8890@::1\n", NULL },
+	{ "Socket local:/run/m.sock\n", NULL },
+	/* a key given twice: the second line would silently win */
+	{ "Socket inet6:8890@::1\nSocket local:/run/m.sock\n",
+	  ":2: Socket given twice (first at /tmp/unsub-conf-" },
+	{ "InternalHosts 10.0.0.0/8\n\nINTERNALHOSTS 127.0.0.1\n",
+	  ":3: InternalHosts given twice (first at /tmp/unsub-conf-" },
+	/* a UTF-8 byte order mark is skipped at the start, nowhere else */
+	{ "\xEF\xBB\xBFSocket unix:/x\n", NULL },
+	{ "Socket unix:/x\n\xEF\xBB\xBFKeyFile /k\n", ":2: unknown key" },
+	/* headers: ListHeader set, each header one meaning */
+	{ "ListHeader\n", "ListHeader is empty (line 1)" },
+	{ "ProfileHeader x-unsub-list\n", "ListHeader names the same header "
+	  "as ProfileHeader (line 1)" },
+	{ "ListHeader X-A\nCampaignHeader x-a\n", "ListHeader (line 1) names "
+	  "the same header as CampaignHeader (line 2)" },
+	{ "CampaignHeader List-Unsubscribe-Post\n", "CampaignHeader "
+	  "(line 1) names the same header as List-Unsubscribe-Post" },
+	{ "ListHeader List-Unsubscribe\n", "names the same header as "
+	  "List-Unsubscribe" },
+	{ "ProfileHeader\nCampaignHeader\n", NULL },	/* both off */
+	/* a map limit below the map it starts with */
+	{ "DatabaseMapSize 1m\nDatabaseMapMax 512k\n", "DatabaseMapMax 524288 "
+	  "(line 2) is below DatabaseMapSize 1048576 (line 1)" },
+	{ "DatabaseMapMax 512k\n", "is below DatabaseMapSize 67108864" },
+	{ "DatabaseMapSize 1m\nDatabaseMapMax 1m\n", NULL },
+	/* a mailbox a mailto URI would have to escape */
+	{ "UnsubscribeMailbox un?sub@example.com\n", ":1: UnsubscribeMailbox: "
+	  "'?' would have to be escaped" },
+	{ "UnsubscribeMailbox un%sub@example.com\n", ":1: UnsubscribeMailbox: "
+	  "'%' would have to be escaped" },
+	{ "UnsubscribeMailbox un&sub@example.com\n", ":1: UnsubscribeMailbox: "
+	  "'&' would have to be escaped" },
+	{ "UnsubscribeMailbox un/sub@example.com\n", ":1: UnsubscribeMailbox: "
+	  "'/' would have to be escaped" },
+	{ "UnsubscribeMailbox u.n-s_u+b=x@ex-ample.example.com\n", NULL },
 	{ "Socket bogus\n", ":1: Socket \"bogus\": want unix:/path" },
 	{ "Socket inet:@127.0.0.1\n", ":1: Socket \"inet:@127.0.0.1\"" },
 	{ "Socket unix:relative\n", ":1: Socket \"unix:relative\"" },
