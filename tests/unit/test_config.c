@@ -21,6 +21,14 @@ static const char *temp_file(const char *text)
 	return path;
 }
 
+/* The bounce and complaint keys: a good row of files[], whose values
+ * values_land_in_fields reads back. */
+static const char reports_conf[] =
+    "BounceMailbox bounces@sender.example, fbl@sender.example\n"
+    "ComplaintMailbox fbl@sender.example\nSoftBounceLimit 5\n"
+    "SoftBounceWindow 2w\nComplaintScope list\nKeepReports yes\n"
+    "FeedbackID %c:%l:%p:100%%\n";
+
 static const struct {
 	const char *text;
 	const char *err;	/* NULL: must load; else substring of error */
@@ -95,10 +103,7 @@ static const struct {
 	{ "ListHeader bad header:\n", ":1: ListHeader \"bad header:\" is not a "
 	  "header field name" },
 	{ "CampaignHeader X-Camp:\n", ":1: CampaignHeader \"X-Camp:\"" },
-	{ "BounceMailbox bounces@sender.example, fbl@sender.example\n"
-	  "ComplaintMailbox fbl@sender.example\nSoftBounceLimit 5\n"
-	  "SoftBounceWindow 2w\nComplaintScope list\nKeepReports yes\n"
-	  "FeedbackID %c:%l:%p:100%%\n", NULL },
+	{ reports_conf, NULL },
 	{ "BounceMailbox bounces@sender.example nobody\n",
 	  ":1: BounceMailbox: \"nobody\": address has no @domain" },
 	{ "ComplaintMailbox <fbl@sender.example>\n",
@@ -154,7 +159,7 @@ START_TEST(values_land_in_fields)
 	ck_assert_uint_eq(c.n_internal, 4);
 	ck_assert_int_eq(c.suppressed_action, CONFIG_SUPP_DISCARD);
 	unlink(path);
-	path = temp_file(files[25].text);
+	path = temp_file(reports_conf);
 	ck_assert_int_eq(config_load(path, &c, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.bounce_mailbox, "bounces@sender.example, "
 	    "fbl@sender.example");
