@@ -261,7 +261,7 @@ int cmd_list(struct ctl *x)
 
 /* Counters for stats. */
 struct stats_acc {
-	unsigned long total, all, by_src[STORE_SRC_IMPORT + 1];
+	unsigned long total, all, by_src[STORE_SRC_LAST + 1];
 };
 
 /* Count one suppression. */
@@ -272,7 +272,7 @@ static int stats_cb(const struct store_entry *e, void *arg)
 	s->total++;
 	if (strcmp(e->scope, STORE_SCOPE_ALL) == 0)
 		s->all++;
-	if (e->source >= STORE_SRC_MAILTO && e->source <= STORE_SRC_IMPORT)
+	if (e->source >= STORE_SRC_MAILTO && e->source <= STORE_SRC_LAST)
 		s->by_src[e->source]++;
 	return 0;
 }
@@ -291,7 +291,7 @@ int cmd_stats(struct ctl *x)
 		return ctl_fail(EX_CONFIG, "store: %s", store_strerror(rc));
 	printf("suppressions: %lu\nscope all lists: %lu\nscope one list: "
 	    "%lu\n", s.total, s.all, s.total - s.all);
-	for (int i = STORE_SRC_MAILTO; i <= STORE_SRC_IMPORT; i++)
+	for (int i = STORE_SRC_MAILTO; i <= STORE_SRC_LAST; i++)
 		printf("source %s: %lu\n", store_source_name(i), s.by_src[i]);
 	return EX_OK;
 }

@@ -20,7 +20,7 @@ static const char *const outcome_names[O_OUTCOMES] = { "unsubscribed",
 	"page", "bad_token", "bad_request", "too_large", "store_error",
 	"not_found", "method_not_allowed", "health", "metrics" };
 static atomic_ulong outcomes[O_OUTCOMES];
-static atomic_ulong by_source[STORE_SRC_IMPORT + 1];
+static atomic_ulong by_source[STORE_SRC_LAST + 1];
 static atomic_int posts_open;
 static atomic_int stopping;	/* answers close their connections */
 
