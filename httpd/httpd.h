@@ -12,7 +12,16 @@
 #include "store.h"
 
 enum page_kind { PAGE_LANDING, PAGE_DONE, PAGE_ERROR, PAGE_KINDS };
-enum page_lang { LANG_EN, LANG_SV, LANG_DE, LANGS };
+#define PAGE_LANGS_MAX 32	/* languages in HTTPTemplates */
+#define PAGE_LANG_LEN 15	/* "landing.LANG.html": LANG at most */
+
+/* One list on a page ({{#items}}): NULL values render as "". */
+struct page_item {
+	const char *name, *title, *description;
+	const char *checked;	/* set: the recipient gets it */
+	const char *marked;	/* set: the token's list */
+	const char *gone, *back;	/* done page: left, came back */
+};
 
 /* Values a template may show; NULL ones render as "". */
 struct page_vars {
@@ -20,18 +29,23 @@ struct page_vars {
 	const char *list;
 	const char *action;	/* form target */
 	const char *date;	/* "already unsubscribed on", or NULL */
+	const char *time;	/* and at, hh:mm UTC */
 	const char *all;	/* set when the scope is every list */
 	const char *one;	/* set when the scope is this list */
 	const char *message;
+	const struct page_item *items;
+	size_t n_items;
 };
 
-/* Load every template from `dir`; -1 with err naming the missing file. */
+/* Load the templates of every language in `dir` (each needs all three
+ * kinds; "en" is the default when there, else the first by name); -1
+ * with err naming what is missing. */
 int page_load(const char *dir, char *err, size_t errsz);
 /* Choose a language from an Accept-Language header (may be NULL). */
-enum page_lang page_lang(const char *accept);
+int page_lang(const char *accept);
 /* Render a page; returns malloc'd HTML (caller frees) or NULL. */
-char *page_render(enum page_kind kind, enum page_lang lang,
-    const struct page_vars *v, size_t *len);
+char *page_render(enum page_kind kind, int lang, const struct page_vars *v,
+    size_t *len);
 /* Mask an address for display: "r•••r@example.com". */
 void page_mask(const char *address, char *out, size_t outsz);
 
