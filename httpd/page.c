@@ -193,13 +193,14 @@ static const char *lookup(const struct field *t, size_t n, const void *base,
 #define N(t) (sizeof(t) / sizeof(t[0]))
 
 /* The value of a template variable: the current item's first, then the
- * page's; "items" is set when there are any. */
+ * page's. */
 static const char *var(const struct page_vars *v,
     const struct page_item *item, const char *name, size_t len)
 {
 	static const struct field pv[] = { F(page_vars, address),
 		F(page_vars, list), F(page_vars, action), F(page_vars, date),
 		F(page_vars, time), F(page_vars, all), F(page_vars, one),
+		F(page_vars, choose), F(page_vars, nothing),
 		F(page_vars, message) };
 	static const struct field iv[] = { F(page_item, name),
 		F(page_item, title), F(page_item, description),
@@ -207,8 +208,6 @@ static const char *var(const struct page_vars *v,
 		F(page_item, back) };
 	const char *r = NULL;
 
-	if (len == 5 && memcmp(name, "items", 5) == 0)
-		return v->n_items > 0 ? "" : NULL;
 	if (item != NULL && (r = lookup(iv, N(iv), item, name, len)) != NULL)
 		return r;
 	return lookup(pv, N(pv), v, name, len);
