@@ -161,6 +161,19 @@ best() { sort -k2,2n "$T/wrk.$1" | tail -n 1 | sed 's/^wrk: //'; }
 post=$(best POST) get=$(best GET)
 echo "one-click POST, 64 connections: $post; landing page GET: $get;" \
     "ratio $(ratio "${post%% *}" "${get%% *}")"
+# The preference centre: the same GETs once 20 lists are registered, each
+# with a title and a description (the page reads the registry and the
+# address's state and renders a checkbox per list), against the page with
+# the token's list alone above.
+for n in $(seq -w 1 20); do
+	"$B/unsubctl" -c "$T/conf" lists set "list$n" --title "List number $n" \
+	    --description "What list $n is about, how often it comes" >/dev/null
+done
+mv "$T/wrk.GET" "$T/wrk.GET1"
+for round in 1 2; do wrk_round GET; done
+prefs=$(best GET)
+echo "preference page GET, 20 lists: $prefs; ratio to the landing page" \
+    "with its list alone $(ratio "${prefs%% *}" "${get%% *}")"
 kill $hp; wait $hp 2>/dev/null || true
 
 sh "$TOP/bench/postfix.sh"

@@ -10,7 +10,8 @@
 #include "store_int.h"
 
 /* One change waiting for a group commit: an event (soft set: a soft
- * bounce to count), or (ref set) a mailto reference to store. */
+ * bounce to count), (ref set) a mailto reference to store, or (list set)
+ * a registry change. */
 struct store_pending {
 	struct store_event *ev;
 	struct store_event orig;	/* restored before a retry */
@@ -24,6 +25,8 @@ struct store_pending {
 	const uint8_t *tok;
 	size_t toklen;
 	const struct store_soft *soft;	/* set: a soft bounce to count */
+	const struct store_listdef *list;
+	int remove;		/* the list leaves the registry */
 };
 
 /* Set every result of a batch. */
@@ -46,6 +49,10 @@ static void apply_pending(struct store *st, MDB_txn *txn,
 		MDB_val v = { p->toklen, (void *)p->tok };
 		*lrc = mdb_put(txn, st->refs, &k, &v, 0);
 		p->rc = STORE_OK;
+		return;
+	}
+	if (p->list != NULL) {
+		p->rc = store_lists_apply(st, txn, p->list, p->remove, lrc);
 		return;
 	}
 	*p->ev = p->orig;
@@ -220,6 +227,14 @@ int store_ref_put(struct store *st, const uint8_t *key, size_t keylen,
 {
 	struct store_pending me = { .ref = key, .reflen = keylen, .tok = val,
 		.toklen = len };
+
+	return group_commit(st, &me);
+}
+
+int store_commit_list(struct store *st, const struct store_listdef *d,
+    int remove)
+{
+	struct store_pending me = { .list = d, .remove = remove };
 
 	return group_commit(st, &me);
 }

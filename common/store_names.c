@@ -25,7 +25,7 @@ const char *store_source_name(enum store_source s)
 {
 	static const char *const names[] = { "?", "mailto", "one-click",
 		"landing-page", "manual", "import", "bounce", "soft-bounce",
-		"complaint" };
+		"complaint", "preference-centre" };
 
 	return s >= STORE_SRC_MAILTO && s <= STORE_SRC_LAST ? names[s] : "?";
 }

@@ -49,24 +49,30 @@ static json_t *entry_json(const struct store_entry *e, const char *address)
 	    "source", store_source_name(e->source));
 }
 
-/* Print the status of addr as one JSON object. */
-static int status_json(const char *addr, const struct status_acc *a)
+/* Print the status of addr as one JSON object: its suppressions, and
+ * under "except" the lists it gets although suppressed for all. */
+static int status_json(const char *addr, const struct status_acc *a,
+    size_t n_supp)
 {
-	json_t *scopes = json_array(), *entries = json_array();
+	json_t *scopes = json_array(), *except = json_array();
+	json_t *entries = json_array();
 	int bad = 0;
 
 	for (size_t i = 0; i < a->n; i++)
-		bad |= json_array_append_new(scopes,
+		bad |= a->e[i].except ? json_array_append_new(except,
+		    ctl_json_str(a->e[i].scope)) :
+		    json_array_append_new(scopes,
 		    ctl_json_str(a->e[i].scope)) |
 		    json_array_append_new(entries, entry_json(&a->e[i], NULL));
 	if (bad) {
 		json_decref(scopes);
+		json_decref(except);
 		json_decref(entries);
 		return ctl_json_put(NULL, NULL);	/* out of memory */
 	}
-	return ctl_json_put(json_pack("{s:o,s:b,s:o,s:o}", "address",
-	    ctl_json_str(addr), "suppressed", a->n > 0, "scopes", scopes,
-	    "entries", entries), NULL);
+	return ctl_json_put(json_pack("{s:o,s:b,s:o,s:o,s:o}", "address",
+	    ctl_json_str(addr), "suppressed", n_supp > 0, "scopes", scopes,
+	    "except", except, "entries", entries), NULL);
 }
 
 /* status: suppression state; exit 0 if suppressed, 1 if not. */
@@ -74,6 +80,7 @@ int cmd_status(struct ctl *x)
 {
 	char addr[ADDRESS_MAX + 1], when[TIMEFMT_LEN];
 	struct status_acc a = { NULL, 0, 0, 0 };
+	size_t n_supp = 0;
 	int rc;
 
 	if ((rc = ctl_need_address(x, addr)) != EX_OK ||
@@ -85,19 +92,23 @@ int cmd_status(struct ctl *x)
 		    store_strerror(rc));
 		goto done;
 	}
-	rc = a.n ? EX_OK : EX_NOTFOUND;
+	for (size_t i = 0; i < a.n; i++)
+		n_supp += !a.e[i].except;
+	rc = n_supp ? EX_OK : EX_NOTFOUND;
 	if (x->json) {
-		if (status_json(addr, &a) != EX_OK)
+		if (status_json(addr, &a, n_supp) != EX_OK)
 			rc = EX_CONFIG;
 		goto done;
 	}
-	if (a.n == 0)
+	if (n_supp == 0)
 		printf("%s: not suppressed\n", addr);
 	for (size_t i = 0; i < a.n; i++) {
 		timefmt_rfc3339(a.e[i].time, when);
-		printf("%s: suppressed for %s since %s (%s)\n", addr,
+		printf("%s: %s %s%s since %s (%s)\n", addr, a.e[i].except ?
+		    "gets" : "suppressed for",
 		    strcmp(a.e[i].scope, STORE_SCOPE_ALL) ? a.e[i].scope :
-		    "all lists", when, store_source_name(a.e[i].source));
+		    "all lists", a.e[i].except ? ", an exception to all lists,"
+		    : "", when, store_source_name(a.e[i].source));
 	}
 done:
 	free(a.e);

@@ -56,10 +56,29 @@ normalise() {
 	step resubscribe reader@example.com --list news --by alice
 	step resubscribe reader@example.com --list news --by alice
 	step add reader@example.com
+	# all lists, then back on one: all except weekly, until all again
+	step resubscribe reader@example.com --list weekly --by alice
+	step resubscribe reader@example.com --list weekly --by alice
+	step status reader@example.com
+	step status reader@example.com --json
+	step add reader@example.com --reason "all again"
+	step status reader@example.com --json
 	step history reader@example.com
 	step history reader@example.com --json
 	step history nobody@example.com
 	step history nobody@example.com --json
+	step lists
+	step lists set news --title "Company news" --description "Now and then"
+	step lists set weekly --title "The weekly"
+	step lists set weekly --title "The Weekly"
+	step lists set "bad name" --title x
+	step lists set news
+	step lists set news --title "$(printf 'a\tb')"
+	step lists --json
+	step lists remove weekly
+	step lists remove weekly
+	step lists
+	step lists frob
 	printf 'address,scope\nimp1@example.com,news\nIMP2@example.com\nnot-an-address\nimp1@example.com,news\n' >"$T/imp.csv"
 	step import "$T/imp.csv"
 	printf 'address@example.com,news\n' >"$T/imp2.csv"

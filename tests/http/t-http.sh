@@ -22,16 +22,16 @@ suppressed() { ctl status "$1" --json | grep -q '"suppressed":true'; }
 t=$(url_token reader@example.com --list news --campaign c3)
 assert_eq "$(code GET "$BASE/u/$t")" 200 "GET landing"
 assert_match 'r•••r@example\.com' "$(cat "$T/body")" "masked address"
-assert_match '<strong>news</strong>' "$(cat "$T/body")" "list name"
+assert_match 'name="keep" value="news" checked' "$(cat "$T/body")" "the token's list, ticked"
 assert_match 'name="scope" value="all"' "$(cat "$T/body")" "all-lists button"
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -I "$BASE/u/$t")" 200 "HEAD landing"
 ! suppressed reader@example.com || fail "GET or HEAD wrote a suppression"
 
 # Languages by Accept-Language.
 code GET "$BASE/u/$t" -H 'Accept-Language: sv-SE,sv;q=0.9,en;q=0.5' >/dev/null
-assert_match 'Avregistrera från den här listan' "$(cat "$T/body")" "Swedish page"
+assert_match 'Avregistrera bara från news' "$(cat "$T/body")" "Swedish page"
 code GET "$BASE/u/$t" -H 'Accept-Language: fr, de;q=0.8' >/dev/null
-assert_match 'Von dieser Liste abmelden' "$(cat "$T/body")" "German page"
+assert_match 'Nur von news abmelden' "$(cat "$T/body")" "German page"
 code GET "$BASE/u/$t" -H 'Accept-Language: fr' >/dev/null
 assert_match 'lang="en"' "$(cat "$T/body")" "English by default"
 
@@ -45,7 +45,7 @@ assert_eq "$(code POST "$BASE/u/$t" -d 'List-Unsubscribe=One-Click')" 200 "repea
 assert_match '"detail":"repeat campaign=c3"' "$(ctl history reader@example.com --json)" "repeat noted"
 # the landing page now says since when
 code GET "$BASE/u/$t" >/dev/null
-assert_match "already unsubscribed on $(date -u +%Y-%m-%d)" "$(cat "$T/body")" "already-unsubscribed date"
+assert_match "already unsubscribed on $(date -u +%Y-%m-%d) at [0-2][0-9]:[0-5][0-9] UTC" "$(cat "$T/body")" "already-unsubscribed date and time"
 
 # multipart/form-data
 t=$(url_token multi@example.com --list news)
