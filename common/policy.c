@@ -1,4 +1,5 @@
-/* policy.c - per-message decisions for both milter roles. */
+/* policy.c - per-message decisions: the outbound and inbound roles (the
+ * report role is policy_report.c). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 
 #include "mint.h"
 #include "policy.h"
+#include "policy_int.h"
+#include "report.h"
 
 void policy_msg_reset(struct policy_msg *m)
 {
@@ -24,8 +27,10 @@ int policy_rcpt(const struct config *cfg, struct policy_msg *m,
 	struct policy_recipient *r;
 	uint8_t ref[REF_LEN];
 
-	if (m->n_rcpt == POLICY_RCPT_MAX)
-		return -1;
+	if (m->n_rcpt == POLICY_RCPT_MAX) {
+		m->n_over++;
+		return 0;
+	}
 	if (m->n_rcpt == m->cap_rcpt) {
 		size_t cap = m->cap_rcpt ? m->cap_rcpt * 2 : 4;
 		void *p = realloc(m->rcpt, cap * sizeof(*m->rcpt));
@@ -42,13 +47,14 @@ int policy_rcpt(const struct config *cfg, struct policy_msg *m,
 	if (address_normalise(raw, cfg->case_sensitive_local, r->norm,
 	    sizeof(r->norm)) != ADDRESS_OK)
 		r->norm[0] = '\0';
-	if (cfg->mailbox[0] == '\0')
-		return 0;
 	r->mailbox = ref_rcpt(raw, cfg->mailbox, ref);
 	if (r->mailbox == 2 && !m->has_ref) {
 		memcpy(m->ref, ref, sizeof(ref));
 		m->has_ref = 1;
 	}
+	if (r->mailbox == 0 && (report_mailbox(cfg->bounce_mailbox, raw) ||
+	    report_mailbox(cfg->complaint_mailbox, raw)))
+		r->mailbox = m->report = 3;
 	if (r->mailbox && m->mp == NULL &&
 	    (m->mp = mailparse_new(cfg->max_body)) == NULL)
 		return -1;
@@ -91,6 +97,8 @@ void policy_header(const struct config *cfg, struct policy_msg *m,
 		m->n_lu++;
 	else if (strcasecmp(name, HEADER_LUP) == 0)
 		m->n_lup++;
+	else if (strcasecmp(name, HEADER_FB) == 0)
+		m->n_fbid++;
 }
 
 int policy_wants_body(const struct policy_msg *m)
@@ -106,7 +114,7 @@ int policy_body(struct policy_msg *m, const uint8_t *chunk, size_t len)
 }
 
 /* Set a reply for REJECT or TEMPFAIL. */
-static void set_reply(struct policy_edits *e, enum policy_verdict v,
+void policy_reply(struct policy_edits *e, enum policy_verdict v,
     const char *rcode, const char *xcode, const char *text)
 {
 	e->verdict = v;
@@ -129,7 +137,7 @@ static void del_header(struct policy_edits *e, const char *name, int count)
 /* Store failure: tempfail, or pass when `tempfail` is 0 (StoreFailure
  * accept, outbound only: an unsubscribe that cannot be recorded always
  * tempfails, so the sender's retry records it). */
-static void policy_store_failed(struct policy_edits *e, const char *what,
+void policy_store_failed(struct policy_edits *e, const char *what,
     int rc, int tempfail)
 {
 	snprintf(e->log, sizeof(e->log), "%s: store error: %s; %s", what,
@@ -138,7 +146,7 @@ static void policy_store_failed(struct policy_edits *e, const char *what,
 	e->warn = 1;
 	e->store_error = 1;
 	if (tempfail)
-		set_reply(e, POLICY_TEMPFAIL, "451", "4.3.0",
+		policy_reply(e, POLICY_TEMPFAIL, "451", "4.3.0",
 		    "unsubscribe store unavailable, try again later");
 }
 
@@ -166,7 +174,6 @@ static long drop_suppressed(const struct config *cfg, struct store *st,
     struct policy_msg *m, struct policy_edits *e, size_t *kept)
 {
 	long remain = 0;
-	size_t off = 0;
 
 	if ((e->del_rcpt = calloc(m->n_rcpt, sizeof(size_t))) == NULL) {
 		policy_store_failed(e, "outbound", STORE_EIO,
@@ -184,14 +191,9 @@ static long drop_suppressed(const struct config *cfg, struct store *st,
 			    OUT_TEMPFAIL(cfg));
 			return -1;
 		}
-		if (supp) {
+		if (supp)
 			e->del_rcpt[e->n_del_rcpt++] = i;
-			off += (size_t)snprintf(e->tag + off, off < sizeof(e->tag)
-			    ? sizeof(e->tag) - off : 0, "%s%s",
-			    off ? ", " : "", m->rcpt[i].norm);
-			if (off >= sizeof(e->tag))
-				off = sizeof(e->tag);
-		} else if (remain++ == 0)
+		else if (remain++ == 0)
 			*kept = i;
 	}
 	e->n_suppressed = e->n_del_rcpt;
@@ -209,10 +211,31 @@ static void all_suppressed(const struct config *cfg,
 	    m->rcpt[0].norm : "all", reject ? "rejected" : "discarded");
 	e->n_del_rcpt = 0;
 	if (reject)
-		set_reply(e, POLICY_REJECT, "550", "5.7.1",
+		policy_reply(e, POLICY_REJECT, "550", "5.7.1",
 		    cfg->suppressed_reply);
 	else
 		e->verdict = POLICY_DISCARD;
+}
+
+/* SuppressedAction tag: keep every recipient and say in the header how
+ * many are suppressed; it names the address only to its sole recipient,
+ * never one recipient's address to the others.  The log names them all. */
+static void tag_suppressed(const struct policy_msg *m,
+    struct policy_edits *e)
+{
+	size_t off;
+
+	if (m->n_rcpt == 1)
+		snprintf(e->tag, sizeof(e->tag), "%s", m->rcpt[0].norm);
+	else
+		snprintf(e->tag, sizeof(e->tag), "%zu of %zu recipients",
+		    e->n_del_rcpt, m->n_rcpt);
+	off = (size_t)snprintf(e->log, sizeof(e->log), "outbound list=%s: "
+	    "suppressed recipients tagged, not removed:", m->list);
+	for (size_t i = 0; i < e->n_del_rcpt && off < sizeof(e->log); i++)
+		off += (size_t)snprintf(e->log + off, sizeof(e->log) - off,
+		    "%s %s", i ? "," : "", m->rcpt[e->del_rcpt[i]].norm);
+	e->n_del_rcpt = 0;
 }
 
 /* 1 when the suppressed recipients, or the `remain` others, decide the
@@ -222,13 +245,9 @@ static int recipients_decide(const struct config *cfg,
     const struct policy_msg *m, struct policy_edits *e, long remain)
 {
 	if (e->n_del_rcpt > 0 && cfg->suppressed_action == CONFIG_SUPP_TAG) {
-		e->n_del_rcpt = 0;	/* tag only: keep every recipient */
-		snprintf(e->log, sizeof(e->log), "outbound list=%s: "
-		    "suppressed recipients tagged, not removed: %s", m->list,
-		    e->tag);
+		tag_suppressed(m, e);
 		return 1;
 	}
-	e->tag[0] = '\0';
 	if (remain == 0) {
 		all_suppressed(cfg, m, e);
 		return 1;
@@ -284,7 +303,7 @@ static void mint_failed(const struct config *cfg, const struct policy_msg *m,
 	} else {
 		snprintf(e->log, sizeof(e->log), "outbound list=%s: cannot "
 		    "mint token: %s", m->list, token_strerror(detail));
-		set_reply(e, POLICY_TEMPFAIL, "451", "4.3.0",
+		policy_reply(e, POLICY_TEMPFAIL, "451", "4.3.0",
 		    "unsubscribe token could not be made, try again later");
 	}
 }
@@ -308,6 +327,11 @@ static void add_headers(const struct config *cfg, const struct keyring *kr,
 	del_header(e, HEADER_LU, m->n_lu);
 	del_header(e, HEADER_LUP, m->n_lup);
 	e->add_lup = cfg->url[0] != '\0';
+	/* the application's own Feedback-ID is kept; the template was
+	 * checked to fit the longest ids */
+	if (cfg->feedback_id[0] != '\0' && m->n_fbid == 0)
+		header_feedback_id(e->fbid, sizeof(e->fbid), cfg->feedback_id,
+		    m->list, m->campaign, m->profile);
 	snprintf(e->log, sizeof(e->log), "outbound list=%s rcpt=%s%s: "
 	    "List-Unsubscribe added%s", m->list, c.address,
 	    e->n_del_rcpt ? " (suppressed recipients removed)" : "",
@@ -321,6 +345,16 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 	size_t kept = 0;
 	long remain;
 
+	if (m->n_over > 0) {
+		snprintf(e->log, sizeof(e->log), "outbound list=%s: %zu "
+		    "recipients, over %d: rejected, as not every one can be "
+		    "checked for unsubscribes; send one message per recipient",
+		    m->list, m->n_rcpt + m->n_over, POLICY_RCPT_MAX);
+		e->warn = 1;
+		policy_reply(e, POLICY_REJECT, "554", "5.5.3", "too many "
+		    "recipients for list mail; send one message per recipient");
+		return;
+	}
 	if (marker_ids(cfg, m, e) < 0)
 		return;
 	if ((remain = drop_suppressed(cfg, st, m, e, &kept)) < 0 ||
@@ -377,13 +411,42 @@ static int find_by_ref(const struct keyring *kr, struct store *st,
 	return 0;
 }
 
+/* Drop a consumed message for our mailboxes (other recipients still get
+ * it), unless it is kept for audit. */
+void policy_consume(int keep, struct policy_msg *m, struct policy_edits *e)
+{
+	if (keep)
+		return;
+	if ((e->del_rcpt = calloc(m->n_rcpt, sizeof(size_t))) != NULL)
+		for (size_t i = 0; i < m->n_rcpt; i++)
+			if (m->rcpt[i].mailbox)
+				e->del_rcpt[e->n_del_rcpt++] = i;
+	if (e->del_rcpt == NULL || e->n_del_rcpt == m->n_rcpt) {
+		e->n_del_rcpt = 0;
+		e->verdict = POLICY_DISCARD;
+	}
+}
+
+/* For the metrics: an unsubscribe from `source` recorded, its synced
+ * commit begun at *t0. */
+void policy_recorded(struct policy_edits *e, enum store_source source,
+    const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	e->recorded = source;
+	e->commit_ns = (uint64_t)(t1.tv_sec - t0->tv_sec) * 1000000000u +
+	    (uint64_t)t1.tv_nsec - (uint64_t)t0->tv_nsec;
+}
+
 /* The inbound role: find, verify and record the unsubscribe. */
 static void inbound(const struct config *cfg, const struct keyring *kr,
     struct store *st, struct policy_msg *m, struct policy_edits *e)
 {
 	struct find f = { .kr = kr, .worst = 0 };
 	struct store_event ev;
-	struct timespec t0, t1;
+	struct timespec t0;
 	int rc, changed = 0, found;
 
 	found = find_by_ref(kr, st, m, &f, &rc);
@@ -413,7 +476,7 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 		e->warn = e->token_refused = f.worst != 0; /* a forgery or a
 							     * lost key */
 		if (!cfg->pass_untokened)
-			set_reply(e, POLICY_REJECT, "550", "5.7.1",
+			policy_reply(e, POLICY_REJECT, "550", "5.7.1",
 			    "no valid unsubscribe token found in this message");
 		return;
 	}
@@ -429,25 +492,12 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 		policy_store_failed(e, "inbound", rc, 1);
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	e->recorded = ev.source;
-	e->commit_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
-	    (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+	policy_recorded(e, ev.source, &t0);
 	snprintf(e->log, sizeof(e->log), "inbound: unsubscribe recorded "
 	    "address=%s scope=%s source=mailto%s; message %s", ev.address,
 	    ev.scope, changed ? "" : " (repeat)",
 	    cfg->keep_consumed ? "kept for audit" : "discarded");
-	if (cfg->keep_consumed)
-		return;
-	/* Other recipients still get the message; only ours are dropped. */
-	if ((e->del_rcpt = calloc(m->n_rcpt, sizeof(size_t))) != NULL)
-		for (size_t i = 0; i < m->n_rcpt; i++)
-			if (m->rcpt[i].mailbox)
-				e->del_rcpt[e->n_del_rcpt++] = i;
-	if (e->del_rcpt == NULL || e->n_del_rcpt == m->n_rcpt) {
-		e->n_del_rcpt = 0;
-		e->verdict = POLICY_DISCARD;
-	}
+	policy_consume(cfg->keep_consumed, m, e);
 }
 
 void policy_decide(const struct config *cfg, const struct keyring *kr,
@@ -455,7 +505,10 @@ void policy_decide(const struct config *cfg, const struct keyring *kr,
 {
 	memset(e, 0, sizeof(*e));
 	e->verdict = POLICY_ACCEPT;
-	if (m->mp != NULL) {
+	if (m->mp != NULL && m->report) {
+		e->role = POLICY_ROLE_REPORT;
+		policy_report(cfg, kr, st, m, e);
+	} else if (m->mp != NULL) {
 		e->role = POLICY_ROLE_INBOUND;
 		inbound(cfg, kr, st, m, e);
 	} else if (m->trusted && m->n_list > 0) {

@@ -9,8 +9,9 @@
 
 #include "store_int.h"
 
-/* One change waiting for a group commit: an event, or (ref set) a mailto
- * reference to store. */
+/* One change waiting for a group commit: an event (soft set: a soft
+ * bounce to count), (ref set) a mailto reference to store, or (list set)
+ * a registry change. */
 struct store_pending {
 	struct store_event *ev;
 	struct store_event orig;	/* restored before a retry */
@@ -23,6 +24,9 @@ struct store_pending {
 	size_t reflen;
 	const uint8_t *tok;
 	size_t toklen;
+	const struct store_soft *soft;	/* set: a soft bounce to count */
+	const struct store_listdef *list;
+	int remove;		/* the list leaves the registry */
 };
 
 /* Set every result of a batch. */
@@ -47,8 +51,14 @@ static void apply_pending(struct store *st, MDB_txn *txn,
 		p->rc = STORE_OK;
 		return;
 	}
+	if (p->list != NULL) {
+		p->rc = store_lists_apply(st, txn, p->list, p->remove, lrc);
+		return;
+	}
 	*p->ev = p->orig;
-	if ((r = store_apply(st, txn, p->ev, p->changed, lrc)) != STORE_EIO)
+	r = p->soft != NULL ? store_soft_apply(st, txn, p->ev, p->soft,
+	    p->changed, lrc) : store_apply(st, txn, p->ev, p->changed, lrc);
+	if (r != STORE_EIO)
 		p->rc = r;
 }
 
@@ -162,6 +172,19 @@ int store_record(struct store *st, struct store_event *ev, int *changed)
 	return group_commit(st, &me);
 }
 
+int store_soft_bounce(struct store *st, struct store_event *ev,
+    unsigned limit, uint64_t window, unsigned *count, int *changed)
+{
+	struct store_soft soft = { limit, window, count };
+	struct store_pending me = { .ev = ev, .orig = *ev, .changed = changed,
+		.soft = &soft };
+
+	*count = 0;
+	if (limit == 0 || limit > STORE_SOFT_MAX)
+		return STORE_EINVAL;
+	return group_commit(st, &me);
+}
+
 int store_record_batch(struct store *st, struct store_event *ev, size_t n,
     int *results, int *changed)
 {
@@ -204,6 +227,14 @@ int store_ref_put(struct store *st, const uint8_t *key, size_t keylen,
 {
 	struct store_pending me = { .ref = key, .reflen = keylen, .tok = val,
 		.toklen = len };
+
+	return group_commit(st, &me);
+}
+
+int store_commit_list(struct store *st, const struct store_listdef *d,
+    int remove)
+{
+	struct store_pending me = { .list = d, .remove = remove };
 
 	return group_commit(st, &me);
 }

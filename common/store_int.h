@@ -4,15 +4,22 @@
  * applying changes, queries) and store_names.c (name tables, detail).
  * Everything public is in store.h.
  *
- * The LMDB environment holds four named databases:
+ * The LMDB environment holds five named databases:
  *   "supp"  "address\0scope" -> version(1)=1 | since(8) | source(1);
- *           after an address's scopes, its history (HIST_MARK below):
+ *           after an address's scopes, its exceptions to "*" (lists it
+ *           gets although suppressed for all; only beside "*"):
+ *           "address\0\xfe" + list -> the same value, since the
+ *           resubscribe;
+ *           then its history (HIST_MARK below):
  *           "address\0\xff" + seq(8) -> version(1)=1 | time(8) |
  *           action(1) | source(1) | scope "\0" | detail
  *   "hist"  the history as written before it moved into "supp" (read,
  *           never written): "address\0" + seq(8), same value
  *   "refs"  mailto reference (ref.c) -> the sealed token it stands for
- *   "meta"  "seq" -> the last global sequence number(8)
+ *   "meta"  "seq" -> the last global sequence number(8);
+ *           "soft:address" -> version(1)=1 | time(8)... of the address's
+ *           soft bounces within the window (store_soft_bounce)
+ *   "lists" the registry: name -> version(1)=1 | title "\0" | description
  * Integers are big-endian.
  *
  * Room for the fleet: an outbox of this host's events and the cursor of
@@ -31,11 +38,15 @@
 
 #include "store.h"
 
-#define STORE_DBS 4		/* named databases (mdb_env_set_maxdbs) */
+#define STORE_DBS 5		/* named databases (mdb_env_set_maxdbs) */
 #define SUPP_VERSION 1
 #define HIST_VERSION 1
+#define SOFT_VERSION 1
+#define SOFT_PREFIX "soft:"	/* "meta" key of an address's soft bounces */
 #define HIST_MARK 0xff	/* after "address\0": a history record; no scope
 			 * starts with it (event_ok) */
+#define EXCEPT_MARK 0xfe	/* after "address\0": an exception to "*" */
+#define LISTS_VERSION 1
 #define STORE_ERR_MAX 512
 
 /* A read-only transaction, with a cursor on "supp", kept reset between
@@ -52,7 +63,9 @@ struct store_pending;		/* one change queued for a group commit */
 
 struct store {
 	MDB_env *env;
-	MDB_dbi supp, hist, refs, meta;
+	MDB_dbi supp, hist, refs, meta, lists;
+	int has_lists;			/* a read-only open of a store
+					 * from before the registry: none */
 	size_t map_max;
 	pthread_rwlock_t resize;	/* txns shared, map growth exclusive */
 	pthread_mutex_t lock;		/* group commit queue */
@@ -90,5 +103,41 @@ int store_grow(struct store *st);
  * *lrc (the whole transaction fails). */
 int store_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
     int *changed, int *lrc);
+
+/* A soft bounce to count (store_soft_bounce): the limit-th within
+ * window seconds is applied as an unsubscribe; *count gets the number. */
+struct store_soft {
+	unsigned limit;
+	uint64_t window;
+	unsigned *count;
+};
+
+/* Count a soft bounce of ev->address inside txn, applying ev at the
+ * limit.  Returns as store_apply does. */
+int store_soft_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
+    const struct store_soft *soft, int *changed, int *lrc);
+
+/* store_rec.c: the "supp" value for a suppression ev begins. */
+#define SUPP_VALUE_LEN 10
+void store_supp_value(uint8_t v[SUPP_VALUE_LEN], const struct store_event *ev);
+
+/* store_except.c: make or end the exceptions an event (already checked
+ * by event_ok) calls for, inside txn; *changed is set when one was.  0 or
+ * an LMDB code. */
+int store_except_apply(struct store *st, MDB_txn *txn,
+    const struct store_event *ev, int *changed);
+/* Has address (alen bytes) an exception for list (llen bytes)?  1, 0, or
+ * an LMDB code (negative). */
+int store_except_has(struct store *st, MDB_txn *txn, const char *address,
+    size_t alen, const char *list, size_t llen);
+
+/* store_lists.c: add (remove: delete) d inside txn: STORE_OK,
+ * STORE_ENOTFOUND, STORE_EINVAL or STORE_EFULL for this change, or
+ * STORE_EIO with the LMDB code in *lrc. */
+int store_lists_apply(struct store *st, MDB_txn *txn,
+    const struct store_listdef *d, int remove, int *lrc);
+/* store_commit.c: queue a registry change for the next group commit. */
+int store_commit_list(struct store *st, const struct store_listdef *d,
+    int remove);
 
 #endif

@@ -58,9 +58,9 @@ json_t *store_json_event(const struct store_event *ev)
 	    "detail", store_json_str(ev->detail), "seq", (json_int_t)ev->seq);
 }
 
-/* The two arrays a status is built from, filled by status_cb. */
+/* The arrays a status is built from, filled by status_cb. */
 struct status_acc {
-	json_t *scopes, *entries;
+	json_t *scopes, *except, *entries;
 	int oom;
 };
 
@@ -68,29 +68,37 @@ static int status_cb(const struct store_entry *e, void *arg)
 {
 	struct status_acc *a = arg;
 
-	a->oom = json_array_append_new(a->scopes, store_json_str(e->scope)) ||
-	    json_array_append_new(a->entries, store_json_entry(e, NULL));
+	if (e->except)
+		a->oom = json_array_append_new(a->except,
+		    store_json_str(e->scope));
+	else
+		a->oom = json_array_append_new(a->scopes,
+		    store_json_str(e->scope)) ||
+		    json_array_append_new(a->entries,
+		    store_json_entry(e, NULL));
 	return a->oom;
 }
 
 int store_json_status(struct store *st, const char *address, json_t **out)
 {
-	struct status_acc a = { json_array(), json_array(), 0 };
+	struct status_acc a = { json_array(), json_array(), json_array(), 0 };
 	int rc = store_status(st, address, status_cb, &a);
 
 	*out = NULL;
 	if (rc == STORE_ENOTFOUND)
 		rc = STORE_OK;
-	if (rc == STORE_OK && (a.oom || a.scopes == NULL || a.entries == NULL))
+	if (rc == STORE_OK && (a.oom || a.scopes == NULL ||
+	    a.except == NULL || a.entries == NULL))
 		rc = STORE_EIO;
 	if (rc == STORE_OK) {
-		*out = json_pack("{s:o,s:b,s:O,s:O}", "address",
+		*out = json_pack("{s:o,s:b,s:O,s:O,s:O}", "address",
 		    store_json_str(address), "suppressed",
 		    json_array_size(a.scopes) > 0, "scopes", a.scopes,
-		    "entries", a.entries);
+		    "except", a.except, "entries", a.entries);
 		rc = *out != NULL ? STORE_OK : STORE_EIO;
 	}
 	json_decref(a.scopes);
+	json_decref(a.except);
 	json_decref(a.entries);
 	return rc;
 }

@@ -21,7 +21,8 @@ json_t *store_json_entry(const struct store_entry *e, const char *address);
 json_t *store_json_event(const struct store_event *ev);
 
 /* The suppression state of `address`: {"address","suppressed","scopes",
- * "entries"} in *out (the caller's reference).  STORE_OK (also when not
+ * "except","entries"} in *out ("except": the lists it gets although
+ * suppressed for all; "entries": the suppressions in full) (the caller's reference).  STORE_OK (also when not
  * suppressed), a store error, or STORE_EIO when out of memory. */
 int store_json_status(struct store *st, const char *address, json_t **out);
 

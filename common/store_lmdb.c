@@ -182,7 +182,9 @@ static int open_dbs(struct store *st, int read_only)
 	if ((rc = mdb_dbi_open(txn, "supp", flags, &st->supp)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "hist", flags, &st->hist)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "refs", flags, &st->refs)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "meta", flags, &st->meta)) != 0) {
+	    (rc = mdb_dbi_open(txn, "meta", flags, &st->meta)) != 0 ||
+	    ((rc = mdb_dbi_open(txn, "lists", flags, &st->lists)) != 0 &&
+	    !(read_only && rc == MDB_NOTFOUND))) {
 		store_txn_end(st, txn, 0);
 		if (rc == MDB_NOTFOUND) {
 			snprintf(store_errbuf, sizeof(store_errbuf), "store not "
@@ -191,6 +193,7 @@ static int open_dbs(struct store *st, int read_only)
 		}
 		return store_lmdb_fail("mdb_dbi_open", rc);
 	}
+	st->has_lists = rc == 0;	/* older stores: created by a writer */
 	return store_txn_end(st, txn, 1);
 }
 

@@ -24,7 +24,8 @@ void store_detail_add(char detail[STORE_DETAIL_MAX + 1], const char *key,
 const char *store_source_name(enum store_source s)
 {
 	static const char *const names[] = { "?", "mailto", "one-click",
-		"landing-page", "manual", "import", "api" };
+		"landing-page", "manual", "import", "bounce", "soft-bounce",
+		"complaint", "preference-centre", "api" };
 
 	return s >= STORE_SRC_MAILTO && s <= STORE_SRC_LAST ? names[s] : "?";
 }

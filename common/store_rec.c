@@ -45,12 +45,19 @@ static size_t supp_key(uint8_t *buf, const char *address, const char *scope)
 }
 
 
+void store_supp_value(uint8_t v[SUPP_VALUE_LEN], const struct store_event *ev)
+{
+	v[0] = SUPP_VERSION;
+	put_u64(v + 1, ev->time);
+	v[9] = (uint8_t)ev->source;
+}
+
 /* Decode a "supp" value into e; STORE_ECORRUPT if it does not decode. */
 static int decode_supp(const MDB_val *v, struct store_entry *e)
 {
 	const uint8_t *p = v->mv_data;
 
-	if (v->mv_size != 10 || p[0] != SUPP_VERSION)
+	if (v->mv_size != SUPP_VALUE_LEN || p[0] != SUPP_VERSION)
 		return STORE_ECORRUPT;
 	e->time = get_u64(p + 1);
 	e->source = (enum store_source)p[9];
@@ -88,10 +95,17 @@ int store_check(struct store *st, const char *address, const char *list,
 			break;
 		scope = (const char *)k.mv_data + plen;
 		slen = k.mv_size - plen;
-		if (is_hist(scope, slen))
-			break;	/* the history follows the scopes */
+		if ((uint8_t)scope[0] >= EXCEPT_MARK)
+			break;	/* exceptions and history follow the scopes */
 		if (slen == 1 && scope[0] == '*') {
-			found = STORE_SCOPE_ALL;
+			/* all lists, unless this one is an exception (then
+			 * the list itself is not suppressed either) */
+			int ex = llen ? store_except_has(st, rd->txn,
+			    address, plen - 1, list, llen) : 0;
+			if (ex < 0 || ex > 1)
+				rc = store_lmdb_fail("mdb_get", ex);
+			else if (ex == 0)
+				found = STORE_SCOPE_ALL;
 			break;
 		}
 		if (slen == llen && llen > 0 && memcmp(scope, list, llen) == 0)
@@ -158,7 +172,7 @@ static int put_history(struct store *st, MDB_txn *txn,
 static int event_ok(const struct store_event *ev)
 {
 	return ev->address[0] != '\0' && ev->scope[0] != '\0' &&
-	    !is_hist(ev->scope, strlen(ev->scope)) &&
+	    (uint8_t)ev->scope[0] < EXCEPT_MARK &&
 	    strlen(ev->address) <= ADDRESS_MAX &&
 	    strlen(ev->scope) <= STORE_SCOPE_MAX &&
 	    strlen(ev->detail) <= STORE_DETAIL_MAX &&
@@ -171,9 +185,9 @@ static int event_ok(const struct store_event *ev)
 static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
     int *changed)
 {
-	uint8_t kbuf[KEY_MAX], vbuf[10];
+	uint8_t kbuf[KEY_MAX], vbuf[SUPP_VALUE_LEN];
 	MDB_val k, v;
-	int rc;
+	int rc, had;
 
 	*changed = 0;
 	if (!event_ok(ev))
@@ -185,22 +199,23 @@ static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
 	rc = mdb_get(txn, st->supp, &k, &v);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
+	had = rc == 0;
+	if ((rc = store_except_apply(st, txn, ev, changed)) != 0)
+		return rc;
 	if (ev->action == STORE_RESUBSCRIBE) {
-		if (rc == MDB_NOTFOUND)
+		if (!had && !*changed)
 			return STORE_ENOTFOUND;
-		if ((rc = mdb_del(txn, st->supp, &k, NULL)) != 0)
+		if (had && (rc = mdb_del(txn, st->supp, &k, NULL)) != 0)
 			return rc;
 		*changed = 1;
-	} else if (rc == MDB_NOTFOUND) {
-		vbuf[0] = SUPP_VERSION;
-		put_u64(vbuf + 1, ev->time);
-		vbuf[9] = (uint8_t)ev->source;
+	} else if (!had) {
+		store_supp_value(vbuf, ev);
 		v.mv_size = sizeof(vbuf);
 		v.mv_data = vbuf;
 		if ((rc = mdb_put(txn, st->supp, &k, &v, 0)) != 0)
 			return rc;
 		*changed = 1;
-	} else {
+	} else if (!*changed) {
 		/* "repeat" before the detail, truncated to fit */
 		size_t dl = strlen(ev->detail), pre = dl ? 7 : 6;
 		if (dl > STORE_DETAIL_MAX - pre)
@@ -214,16 +229,70 @@ static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
 	return put_history(st, txn, ev);
 }
 
-
-int store_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
-    int *changed, int *lrc)
+/* The body of store_soft_apply: the address's times still within the
+ * window, plus this one; at the limit the event is applied and the times
+ * dropped.  LMDB codes are returned as they are. */
+static int soft_one(struct store *st, MDB_txn *txn, struct store_event *ev,
+    const struct store_soft *soft, int *changed)
 {
-	int rc = apply_one(st, txn, ev, changed);
+	uint8_t kbuf[sizeof(SOFT_PREFIX) + ADDRESS_MAX];
+	uint8_t vbuf[1 + 8 * STORE_SOFT_MAX];
+	size_t a = strlen(ev->address), n = 0, plen = strlen(SOFT_PREFIX);
+	MDB_val k = { plen + a, kbuf }, v;
+	int rc;
 
+	*changed = 0;
+	if (a == 0 || a > ADDRESS_MAX)
+		return STORE_EINVAL;
+	if (ev->time == 0)
+		ev->time = (uint64_t)time(NULL);
+	memcpy(kbuf, SOFT_PREFIX, plen);
+	memcpy(kbuf + plen, ev->address, a);
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (rc == 0 && v.mv_size % 8 == 1 &&
+	    ((const uint8_t *)v.mv_data)[0] == SOFT_VERSION)
+		for (size_t i = 1; i + 8 <= v.mv_size && n < STORE_SOFT_MAX - 1;
+		    i += 8) {
+			uint64_t t = get_u64((const uint8_t *)v.mv_data + i);
+			if (t + soft->window > ev->time)
+				put_u64(vbuf + 1 + 8 * n++, t);
+		}
+	*soft->count = (unsigned)n + 1;
+	if (n + 1 >= soft->limit) {
+		rc = mdb_del(txn, st->meta, &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+		return apply_one(st, txn, ev, changed);
+	}
+	vbuf[0] = SOFT_VERSION;
+	put_u64(vbuf + 1 + 8 * n++, ev->time);
+	v.mv_size = 1 + 8 * n;
+	v.mv_data = vbuf;
+	return mdb_put(txn, st->meta, &k, &v, 0);
+}
+
+/* An apply result as store_apply returns it: an LMDB code goes to *lrc
+ * and fails the transaction. */
+static int applied(int rc, int *lrc)
+{
 	if (rc == STORE_OK || rc == STORE_ENOTFOUND || rc == STORE_EINVAL)
 		return rc;
 	*lrc = rc;
 	return STORE_EIO;
+}
+
+int store_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
+    int *changed, int *lrc)
+{
+	return applied(apply_one(st, txn, ev, changed), lrc);
+}
+
+int store_soft_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
+    const struct store_soft *soft, int *changed, int *lrc)
+{
+	return applied(soft_one(st, txn, ev, soft, changed), lrc);
 }
 
 
@@ -267,6 +336,7 @@ static int walk(struct store *st, MDB_dbi dbi, const void *prefix,
 struct visit {
 	const char *scope;
 	uint64_t since;
+	int excepts;		/* pass exceptions to "*" on (store_status) */
 	size_t alen;
 	size_t plen;		/* history key prefix: alen + 1, or + 2 */
 	store_entry_fn entry_fn;
@@ -285,8 +355,15 @@ static int each_supp(const MDB_val *k, const MDB_val *v, void *arg)
 
 	if (nul != NULL && is_hist(nul + 1, k->mv_size - alen - 1))
 		return 0;	/* a history record */
+	e.except = nul != NULL && k->mv_size - alen - 1 > 0 &&
+	    (uint8_t)nul[1] == EXCEPT_MARK;
+	if (e.except && !vi->excepts)
+		return 0;
+	if (e.except)
+		nul++;	/* the list follows the mark */
 	if (nul == NULL || alen > ADDRESS_MAX ||
-	    (slen = k->mv_size - alen - 1) > STORE_SCOPE_MAX ||
+	    (slen = k->mv_size - alen - 1 - (size_t)e.except) >
+	    STORE_SCOPE_MAX ||
 	    decode_supp(v, &e) != STORE_OK) {
 		snprintf(store_errbuf, sizeof(store_errbuf), "undecodable suppression "
 		    "record");
@@ -303,7 +380,7 @@ static int each_supp(const MDB_val *k, const MDB_val *v, void *arg)
 int store_status(struct store *st, const char *address, store_entry_fn fn,
     void *arg)
 {
-	struct visit vi = { .entry_fn = fn, .arg = arg };
+	struct visit vi = { .excepts = 1, .entry_fn = fn, .arg = arg };
 	size_t a = strlen(address);
 
 	if (a == 0 || a > ADDRESS_MAX)

@@ -20,6 +20,7 @@
 struct ctl {
 	struct config cfg;
 	const char *list, *profile, *campaign, *reason, *by, *since, *format;
+	const char *title, *description;	/* lists set */
 	int json, all;
 	unsigned count;		/* rows printed by a walk */
 	int out_failed;		/* a walk's row could not be printed */
@@ -58,6 +59,8 @@ int cmd_resubscribe(struct ctl *x);
 int cmd_history(struct ctl *x);
 int cmd_list(struct ctl *x);
 int cmd_stats(struct ctl *x);
+/* lists.c */
+int cmd_lists(struct ctl *x);
 /* bulk.c */
 int cmd_import(struct ctl *x);
 int cmd_export(struct ctl *x);

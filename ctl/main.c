@@ -75,6 +75,8 @@ static const struct verb {
 	{ "import", cmd_import, "import FILE" },
 	{ "export", cmd_export, "export [--format csv|jsonl]" },
 	{ "stats", cmd_stats, "stats" },
+	{ "lists", cmd_lists, "lists [--json] | set NAME --title T "
+	  "[--description D] | remove NAME" },
 };
 
 /* Print usage to stderr and return EX_USAGE. */
@@ -106,6 +108,8 @@ int main(int argc, char **argv)
 		{ "by", required_argument, NULL, 'b' },
 		{ "since", required_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "title", required_argument, NULL, 't' },
+		{ "description", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
@@ -128,6 +132,8 @@ int main(int argc, char **argv)
 		case 'b': x.by = optarg; break;
 		case 's': x.since = optarg; break;
 		case 'f': x.format = optarg; break;
+		case 't': x.title = optarg; break;
+		case 'd': x.description = optarg; break;
 		case 'j': x.json = 1; break;
 		case 'a': x.all = 1; break;
 		default: return usage();

@@ -9,44 +9,54 @@
 #include "timefmt.h"
 #include "token.h"
 
-/* Print a status built by store_json_status as text lines. */
-static void status_text(const char *addr, json_t *status)
-{
-	json_t *entries = json_object_get(status, "entries"), *e;
-	size_t i;
+/* What the text form of status needs across status_line's calls. */
+struct status_text {
+	const char *addr;
+	size_t n_supp;		/* suppressions, not exceptions */
+};
 
-	if (json_array_size(entries) == 0)
-		printf("%s: not suppressed\n", addr);
-	json_array_foreach(entries, i, e) {
-		const char *scope = json_string_value(json_object_get(e,
-		    "scope"));
-		printf("%s: suppressed for %s since %s (%s)\n", addr,
-		    strcmp(scope, STORE_SCOPE_ALL) ? scope : "all lists",
-		    json_string_value(json_object_get(e, "since")),
-		    json_string_value(json_object_get(e, "source")));
-	}
+/* Print one suppression, or exception to all lists, as a text line. */
+static int status_line(const struct store_entry *e, void *arg)
+{
+	struct status_text *t = arg;
+	char when[TIMEFMT_LEN];
+
+	timefmt_rfc3339(e->time, when);
+	printf("%s: %s %s%s since %s (%s)\n", t->addr, e->except ? "gets" :
+	    "suppressed for", strcmp(e->scope, STORE_SCOPE_ALL) ? e->scope :
+	    "all lists", e->except ? ", an exception to all lists," : "",
+	    when, store_source_name(e->source));
+	t->n_supp += !e->except;
+	return 0;
 }
 
-/* status: suppression state; exit 0 if suppressed, 1 if not. */
+/* status: suppression state; exit 0 if suppressed, 1 if not.  The JSON
+ * is store_json_status's, as the API's; exceptions only exist beside a
+ * suppression for all, so "not suppressed" is all the text there is. */
 int cmd_status(struct ctl *x)
 {
 	char addr[ADDRESS_MAX + 1];
+	struct status_text t = { addr, 0 };
 	json_t *status;
 	int rc;
 
 	if ((rc = ctl_need_address(x, addr)) != EX_OK ||
 	    (rc = ctl_need_store(x, 1)) != EX_OK)
 		return rc;
-	if ((rc = store_json_status(x->st, addr, &status)) != STORE_OK)
-		return ctl_fail(EX_CONFIG, "store: %s", store_strerror(rc));
-	rc = json_is_true(json_object_get(status, "suppressed")) ? EX_OK :
-	    EX_NOTFOUND;
-	if (!x->json) {
-		status_text(addr, status);
-		json_decref(status);
-		return rc;
+	if (x->json) {
+		if ((rc = store_json_status(x->st, addr, &status)) != STORE_OK)
+			return ctl_fail(EX_CONFIG, "store: %s",
+			    store_strerror(rc));
+		rc = json_is_true(json_object_get(status, "suppressed")) ?
+		    EX_OK : EX_NOTFOUND;
+		return ctl_json_put(status, NULL) != EX_OK ? EX_CONFIG : rc;
 	}
-	return ctl_json_put(status, NULL) != EX_OK ? EX_CONFIG : rc;
+	rc = store_status(x->st, addr, status_line, &t);
+	if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+		return ctl_fail(EX_CONFIG, "store: %s", store_strerror(rc));
+	if (t.n_supp == 0)
+		printf("%s: not suppressed\n", addr);
+	return t.n_supp ? EX_OK : EX_NOTFOUND;
 }
 
 /* Record one change for the add and resubscribe verbs. */

@@ -319,8 +319,9 @@ static enum api_code query_address(struct call *x, char *out, char *msg,
 	return address(x->h, a, out, msg, msgsz);
 }
 
-/* GET /api/v1/status?address=A: as unsubctl status --json. */
-static enum MHD_Result api_status(struct call *x)
+/* A GET of one address's answer from the store, as fn builds it. */
+static enum MHD_Result by_address(struct call *x,
+    int (*fn)(struct store *, const char *, json_t **))
 {
 	char addr[ADDRESS_MAX + 1], msg[256];
 	enum api_code e = query_address(x, addr, msg, sizeof(msg));
@@ -329,24 +330,21 @@ static enum MHD_Result api_status(struct call *x)
 
 	if (e != E_OK)
 		return fail(x->c, e, "%s", msg);
-	if ((rc = store_json_status(x->h->st, addr, &v)) != STORE_OK)
+	if ((rc = fn(x->h->st, addr, &v)) != STORE_OK)
 		return fail(x->c, E_STORE, "store: %s", store_strerror(rc));
 	return ok(x->c, v);
+}
+
+/* GET /api/v1/status?address=A: as unsubctl status --json. */
+static enum MHD_Result api_status(struct call *x)
+{
+	return by_address(x, store_json_status);
 }
 
 /* GET /api/v1/history?address=A: as unsubctl history --json. */
 static enum MHD_Result api_history(struct call *x)
 {
-	char addr[ADDRESS_MAX + 1], msg[256];
-	enum api_code e = query_address(x, addr, msg, sizeof(msg));
-	json_t *v;
-	int rc;
-
-	if (e != E_OK)
-		return fail(x->c, e, "%s", msg);
-	if ((rc = store_json_history(x->h->st, addr, &v)) != STORE_OK)
-		return fail(x->c, E_STORE, "store: %s", store_strerror(rc));
-	return ok(x->c, v);
+	return by_address(x, store_json_history);
 }
 
 /* Hand a change to the committer: answered by recorded() once synced. */
@@ -359,7 +357,7 @@ static enum MHD_Result change(struct call *x, enum store_action act)
 		{ "list", 0, list, sizeof(list) },
 		{ "by", act == STORE_RESUBSCRIBE, by, sizeof(by) },
 		{ "reason", 0, reason, sizeof(reason) } };
-	struct store_event *ev = &x->p->ev;
+	struct store_event *ev = &x->p->one.ev;
 	enum api_code e;
 
 	memset(ev, 0, sizeof(*ev));
@@ -392,13 +390,13 @@ static enum MHD_Result api_resubscribe(struct call *x)
 
 enum MHD_Result api_recorded(struct MHD_Connection *c, const struct post *p)
 {
-	if (p->rc == STORE_ENOTFOUND)
-		return fail(c, E_NOT_SUPPRESSED, "%s is not suppressed for %s; "
-		    "nothing recorded", p->ev.address, p->ev.scope);
 	if (p->rc != STORE_OK)
 		return fail(c, E_STORE, "store: %s", p->err);
+	if (p->one.rc == STORE_ENOTFOUND)
+		return fail(c, E_NOT_SUPPRESSED, "%s is not suppressed for %s; "
+		    "nothing recorded", p->one.ev.address, p->one.ev.scope);
 	return ok(c, json_pack("{s:b,s:b}", "recorded", 1, "changed",
-	    p->changed));
+	    p->one.changed));
 }
 
 /* The endpoints.  Part 2 adds GET /api/v1/events here. */

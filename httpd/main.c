@@ -73,7 +73,9 @@ static int load(const char *path, struct httpd *h, char **cert, char **key,
 	}
 	if (h->cfg.http_cert[0] != '\0' &&
 	    ((*cert = read_pem(h->cfg.http_cert, err, errsz)) == NULL ||
-	    (*key = read_pem(h->cfg.http_key, err, errsz)) == NULL))
+	    (*key = read_pem(h->cfg.http_key, err, errsz)) == NULL ||
+	    daemon_tls_pair(*cert, *key, h->cfg.http_cert, h->cfg.http_key,
+	    err, errsz) < 0))
 		return -1;
 	h->prefix = url_prefix(h->cfg.url);
 	return 0;

@@ -22,7 +22,7 @@ enum outcome { OUT_ACCEPTED, OUT_REJECTED, OUT_TEMPFAILED, OUT_DISCARDED,
 	OUTCOMES };
 
 static const char *const role_names[POLICY_ROLES] = { "none", "outbound",
-	"inbound" };
+	"inbound", "report" };
 static const char *const outcome_names[OUTCOMES] = { "accepted",
 	"rejected", "tempfailed", "discarded" };
 /* Upper bounds of the commit latency buckets, in seconds and in ns. */

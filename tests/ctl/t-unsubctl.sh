@@ -56,10 +56,29 @@ normalise() {
 	step resubscribe reader@example.com --list news --by alice
 	step resubscribe reader@example.com --list news --by alice
 	step add reader@example.com
+	# all lists, then back on one: all except weekly, until all again
+	step resubscribe reader@example.com --list weekly --by alice
+	step resubscribe reader@example.com --list weekly --by alice
+	step status reader@example.com
+	step status reader@example.com --json
+	step add reader@example.com --reason "all again"
+	step status reader@example.com --json
 	step history reader@example.com
 	step history reader@example.com --json
 	step history nobody@example.com
 	step history nobody@example.com --json
+	step lists
+	step lists set news --title "Company news" --description "Now and then"
+	step lists set weekly --title "The weekly"
+	step lists set weekly --title "The Weekly"
+	step lists set "bad name" --title x
+	step lists set news
+	step lists set news --title "$(printf 'a\tb')"
+	step lists --json
+	step lists remove weekly
+	step lists remove weekly
+	step lists
+	step lists frob
 	printf 'address,scope\nimp1@example.com,news\nIMP2@example.com\nnot-an-address\nimp1@example.com,news\n' >"$T/imp.csv"
 	step import "$T/imp.csv"
 	printf 'address@example.com,news\n' >"$T/imp2.csv"
@@ -216,9 +235,9 @@ for s in a b; do
 	( i=0; while [ $i -lt 150 ]; do
 		"$B/unsubctl" -c "$CONF" add "$s$i@conc.example" --list news >/dev/null
 		i=$((i + 1)); done ) &
-	PIDS="$PIDS $!"
+	PIDS="$PIDS $!" adders="${adders:-} $!"
 done
-wait
+for p in $adders; do reap "$p" 300; done
 n=$("$B/unsubctl" -c "$CONF" list --list news | grep -c '@conc.example')
 assert_eq "$n" 300 "concurrent adds present"
 "$B/unsubctl" -c "$CONF" history a149@conc.example --json | grep -q '"action":"unsubscribe"' ||

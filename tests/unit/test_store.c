@@ -586,6 +586,53 @@ START_TEST(list_by_scope_and_since)
 }
 END_TEST
 
+/* Soft bounces of one address, limit 3 within 100 s: each step's time,
+ * wanted count and whether it suppresses. */
+static const struct {
+	uint64_t time;
+	unsigned count;
+	int suppressed;
+} softs[] = {
+	{ 1000, 1, 0 },
+	{ 1050, 2, 0 },
+	{ 1120, 2, 0 },		/* 1000 has left the window */
+	{ 1130, 3, 1 },		/* 1050, 1120 and 1130: the limit */
+	{ 1140, 1, 1 },		/* the count starts anew */
+	{ 1400, 1, 1 },		/* 1140 has left the window */
+};
+
+START_TEST(soft_bounces_count_within_a_window)
+{
+	struct store_event ev;
+	unsigned count;
+	int changed;
+	size_t n = 0;
+
+	open_store(0, 0);
+	for (size_t i = 0; i < sizeof(softs) / sizeof(softs[0]); i++) {
+		memset(&ev, 0, sizeof(ev));
+		strcpy(ev.address, "soft@example.com");
+		strcpy(ev.scope, STORE_SCOPE_ALL);
+		ev.action = STORE_UNSUBSCRIBE;
+		ev.source = STORE_SRC_SOFTBOUNCE;
+		ev.time = softs[i].time;
+		ck_assert_int_eq(store_soft_bounce(st, &ev, 3, 100, &count,
+		    &changed), STORE_OK);
+		ck_assert_msg(count == softs[i].count, "step %zu: count got "
+		    "%u, want %u", i, count, softs[i].count);
+		ck_assert_msg(suppressed("soft@example.com", "news") ==
+		    softs[i].suppressed, "step %zu: suppressed got %d, want %d",
+		    i, !softs[i].suppressed, softs[i].suppressed);
+		n += changed;
+	}
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(store_soft_bounce(st, &ev, 0, 100, &count, &changed),
+	    STORE_EINVAL);
+	ck_assert_int_eq(store_soft_bounce(st, &ev, STORE_SOFT_MAX + 1, 100,
+	    &count, &changed), STORE_EINVAL);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -606,6 +653,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, growth_under_load_loses_nothing);
 	tcase_add_test(tc, history_reads_the_older_database_first);
 	tcase_add_test(tc, list_by_scope_and_since);
+	tcase_add_test(tc, soft_bounces_count_within_a_window);
 	suite_add_tcase(s, tc);
 	return s;
 }
