@@ -351,7 +351,7 @@ static enum MHD_Result unsubscribe(struct httpd *h, struct MHD_Connection *c,
 static enum MHD_Result metrics(struct MHD_Connection *c)
 {
 	static const enum store_source sources[] = { STORE_SRC_ONECLICK,
-		STORE_SRC_LANDING, STORE_SRC_API };
+		STORE_SRC_LANDING, STORE_SRC_PREFS, STORE_SRC_API };
 	char *buf = malloc(METRICS_MAX);
 	size_t off = 0;
 
