@@ -200,20 +200,26 @@ static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
 		if ((rc = mdb_put(txn, st->supp, &k, &v, 0)) != 0)
 			return rc;
 		*changed = 1;
-	} else {
-		/* "repeat" before the detail, truncated to fit */
-		size_t dl = strlen(ev->detail), pre = dl ? 7 : 6;
-		if (dl > STORE_DETAIL_MAX - pre)
-			dl = STORE_DETAIL_MAX - pre;
-		memmove(ev->detail + pre, ev->detail, dl);
-		memcpy(ev->detail, "repeat ", pre);
-		ev->detail[pre + dl] = '\0';
-	}
+	} else
+		return STORE_OK;	/* a repeat: nothing to write */
 	if ((rc = next_seq(st, txn, &ev->seq)) != 0)
 		return rc;
 	return put_history(st, txn, ev);
 }
 
+
+int store_is_repeat(struct store *st, MDB_txn *txn,
+    const struct store_event *ev)
+{
+	uint8_t kbuf[KEY_MAX];
+	MDB_val k, v;
+
+	if (ev->action != STORE_UNSUBSCRIBE || !event_ok(ev))
+		return 0;
+	k.mv_size = supp_key(kbuf, ev->address, ev->scope);
+	k.mv_data = kbuf;
+	return mdb_get(txn, st->supp, &k, &v) == 0;
+}
 
 int store_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
     int *changed, int *lrc)
