@@ -411,8 +411,9 @@ static int env_open(struct store *st)
 		goto fail;
 	}
 	/* Root (unsubctl) must not leave files the daemons cannot open: as
-	 * postmap does, give them the owner of the directory. */
-	if (geteuid() == 0 && !st->opts.read_only && stat(dir, &sb) == 0)
+	 * postmap does, give them the owner of the directory.  Read-only
+	 * too: LMDB creates a missing lock.mdb for a reader. */
+	if (geteuid() == 0 && stat(dir, &sb) == 0)
 		own_like_dir(dir, &sb);
 	/* The files LMDB has open: data.mdb by its descriptor, lock.mdb by
 	 * its path just after the open (LMDB does not give its descriptor). */
