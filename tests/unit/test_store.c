@@ -302,6 +302,10 @@ static void *thread_writer(void *arg)
 		if (rec(STORE_UNSUBSCRIBE, addr, "*", &changed) != STORE_OK ||
 		    changed != 1)
 			return (void *)1;
+		/* a repeat, answered by a read amid other threads' writes */
+		if (rec(STORE_UNSUBSCRIBE, addr, "*", &changed) != STORE_OK ||
+		    changed != 0)
+			return (void *)1;
 	}
 	return NULL;
 }
