@@ -102,12 +102,20 @@ refuse() {	# WHAT: each program on the damaged store
 		assert_match 'data\.mdb|LMDB' "$(cat "$T/out")" "$1: $p says why"
 	done
 }
+milter_start
 truncate -s $((size / 2)) "$T/db/data.mdb"
 assert_eq "$(code GET "$BASE/u/$t")" 503 "landing page on a truncated store"
 assert_eq "$(code POST "$BASE/u/$t" -d 'List-Unsubscribe=One-Click')" 503 \
     "one-click on a truncated store"
 kill -0 "$HTTPD_PID" || fail "unsub-httpd died on a truncated store"
-kill "$HTTPD_PID"; wait "$HTTPD_PID" || true
+miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
+    -D script="$TOP/tests/store/damaged.lua" \
+    -s "$TOP/tests/milter/wrap.lua" >"$T/lua.out" 2>&1 ||
+    fail "milter on a truncated store: $(cat "$T/lua.out" "$T/milter.log")"
+kill -0 "$MILTER_PID" || fail "unsub-milter died on a truncated store"
+assert_match 'truncated.*; tempfail' "$(cat "$T/milter.log")" "the milter says why"
+kill "$HTTPD_PID" "$MILTER_PID"
+wait "$HTTPD_PID" "$MILTER_PID" || true
 refuse "half"
 truncate -s 4096 "$T/db/data.mdb"
 refuse "one page"
