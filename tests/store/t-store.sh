@@ -95,6 +95,12 @@ refuse() {	# WHAT: each program on the damaged store
 	assert_eq "$rc" 3 "$1: unsubctl add exit: $(cat "$T/out")"
 	for p in unsub-milter unsub-httpd; do
 		set +e
+		"$B/$p" -n -c "$CONF" >"$T/out" 2>&1; rc=$?
+		set -e
+		[ "$rc" -ge 1 ] && [ "$rc" -lt 124 ] ||
+		    fail "$1: $p -n passed or died (exit $rc): $(cat "$T/out")"
+		assert_match 'data\.mdb|LMDB' "$(cat "$T/out")" "$1: $p -n says why"
+		set +e
 		timeout 20 "$B/$p" -f -c "$CONF" >"$T/out" 2>&1; rc=$?
 		set -e
 		[ "$rc" -ge 1 ] && [ "$rc" -lt 124 ] ||
@@ -103,6 +109,12 @@ refuse() {	# WHAT: each program on the damaged store
 	done
 }
 milter_start
+i=0	# the socket comes before the store is open
+until grep -q 'started on' "$T/milter.log"; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || fail "milter did not start: $(cat "$T/milter.log")"
+	sleep 0.05
+done
 truncate -s $((size / 2)) "$T/db/data.mdb"
 assert_eq "$(code GET "$BASE/u/$t")" 503 "landing page on a truncated store"
 assert_eq "$(code POST "$BASE/u/$t" -d 'List-Unsubscribe=One-Click')" 503 \
