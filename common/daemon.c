@@ -153,8 +153,11 @@ static int map_fits(const struct config *cfg, char *err, size_t errsz)
 static int check_as(const struct daemon_args *a, const char *user,
     const struct config *cfg, const char *path, char *err, size_t errsz)
 {
+	struct store_opts ro = { 0, 0, 1 };
+	struct store *st;
 	struct passwd *pw;
 	const char *who;
+	int rc;
 
 	if (become(a, user, err, errsz) < 0 ||
 	    (path != NULL && daemon_socket_dir(path, err, errsz) < 0))
@@ -175,6 +178,13 @@ static int check_as(const struct daemon_args *a, const char *user,
 		    strerror(errno), who, who, cfg->key_file, cfg->key_file);
 		return -1;
 	}
+	/* a truncated or corrupt data.mdb, as the open at start sees it (no
+	 * store yet is a new one) */
+	if ((rc = store_open(cfg->database, &ro, &st)) == STORE_ECORRUPT) {
+		snprintf(err, errsz, "store: %s", store_strerror(rc));
+		return -1;
+	}
+	store_close(st);
 	return 0;
 }
 

@@ -89,13 +89,16 @@ int store_check(struct store *st, const char *address, const char *list,
 /*
  * Apply a change and append its history event, durably (synced) before
  * returning.  Concurrent callers in one process share one commit (group
- * commit).  Unsubscribing an already-suppressed scope is recorded in history
- * with "repeat" in the detail and sets *changed = 0; resubscribing a scope not
- * suppressed returns STORE_ENOTFOUND and records nothing.  Resubscribing a
- * list while suppressed for "*" makes an exception: suppressed for all
- * lists except that one; unsubscribing from "*" again, or resubscribing
- * to "*", ends every exception.  `ev->seq` and `ev->time` (when 0) are
- * filled in.
+ * commit).  Unsubscribing an already-suppressed scope writes nothing (it
+ * is answered from a read: no history, no commit) and sets *changed = 0;
+ * resubscribing a scope not suppressed returns STORE_ENOTFOUND and records
+ * nothing.  Resubscribing a list while suppressed for "*" makes an
+ * exception: suppressed for all lists except that one; unsubscribing from
+ * "*" again (not a repeat then), or resubscribing to "*", ends every
+ * exception.  STORE_EIO when data.mdb or lock.mdb at the path are no
+ * longer the files open (nothing written, the store reopened: try again);
+ * STORE_ECORRUPT for a truncated data.mdb.  `ev->seq` and `ev->time` (when
+ * 0) are filled in.
  */
 int store_record(struct store *st, struct store_event *ev, int *changed);
 /* Apply n changes in one synced transaction (bulk import); results[i] and

@@ -24,13 +24,24 @@ int store_except_has(struct store *st, MDB_txn *txn, const char *address,
     size_t alen, const char *list, size_t llen)
 {
 	uint8_t kbuf[ADDRESS_MAX + 2 + STORE_SCOPE_MAX];
+	MDB_cursor *cur;
 	MDB_val k = { 0, kbuf }, v;
+	size_t klen;
 	int rc;
 
 	if (alen > ADDRESS_MAX || llen > STORE_SCOPE_MAX)
 		return 0;
-	k.mv_size = except_key(kbuf, address, alen, list, llen);
-	rc = mdb_get(txn, st->supp, &k, &v);
+	k.mv_size = klen = except_key(kbuf, address, alen, list, llen);
+	if (llen > 0)
+		rc = mdb_get(txn, st->supp, &k, &v);
+	else if ((rc = mdb_cursor_open(txn, st->supp, &cur)) == 0) {
+		/* any exception: the first key past the prefix has it */
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (rc == 0 && (k.mv_size <= klen ||
+		    memcmp(k.mv_data, kbuf, klen) != 0))
+			rc = MDB_NOTFOUND;
+		mdb_cursor_close(cur);
+	}
 	return rc == 0 ? 1 : rc == MDB_NOTFOUND ? 0 : rc;
 }
 

@@ -33,6 +33,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <lmdb.h>
 
@@ -61,12 +62,22 @@ struct store_reader {
 
 struct store_pending;		/* one change queued for a group commit */
 
+/* Which file a path named when the environment was opened. */
+struct store_file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
 struct store {
 	MDB_env *env;
 	MDB_dbi supp, hist, refs, meta, lists;
 	int has_lists;			/* a read-only open of a store
 					 * from before the registry: none */
 	size_t map_max;
+	char *dir;			/* for a reopen */
+	struct store_opts opts;
+	struct store_file_id data_id, lock_id;	/* the files LMDB has open */
+	size_t psize;			/* LMDB's page size */
 	pthread_rwlock_t resize;	/* txns shared, map growth exclusive */
 	pthread_mutex_t lock;		/* group commit queue */
 	pthread_cond_t cond;		/* a commit is done */
@@ -91,6 +102,16 @@ int store_lmdb_fail(const char *what, int rc);
 int store_txn_begin(struct store *st, unsigned flags, MDB_txn **txn);
 /* End a transaction (commit or abort) and release the resize lock. */
 int store_txn_end(struct store *st, MDB_txn *txn, int commit);
+/* Commit a write transaction only into the store the path names now
+ * (data.mdb and lock.mdb the files opened, and no other writer past this
+ * transaction's snapshot): otherwise abort it and set *stale.  Returns 0
+ * or an LMDB code.  The resize lock stays held. */
+int store_txn_commit(struct store *st, MDB_txn *txn, int *stale);
+/* Do data.mdb and lock.mdb at the path still name the files opened? */
+int store_files_same(const struct store *st);
+/* After a stale commit: close and open the environment again at its
+ * path.  Returns STORE_EIO, with the text saying what happened. */
+int store_reopen(struct store *st);
 /* A read transaction on the current snapshot, from the cache when one is
  * there; store_reader_put gives it back. */
 int store_reader_get(struct store *st, struct store_reader **out);
@@ -103,6 +124,10 @@ int store_grow(struct store *st);
  * *lrc (the whole transaction fails). */
 int store_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
     int *changed, int *lrc);
+/* Is ev an unsubscribe of an address and scope already suppressed, as
+ * txn (a read) sees them?  Then it has nothing to write. */
+int store_is_repeat(struct store *st, MDB_txn *txn,
+    const struct store_event *ev);
 
 /* A soft bounce to count (store_soft_bounce): the limit-th within
  * window seconds is applied as an unsubscribe; *count gets the number. */
@@ -126,8 +151,8 @@ void store_supp_value(uint8_t v[SUPP_VALUE_LEN], const struct store_event *ev);
  * an LMDB code. */
 int store_except_apply(struct store *st, MDB_txn *txn,
     const struct store_event *ev, int *changed);
-/* Has address (alen bytes) an exception for list (llen bytes)?  1, 0, or
- * an LMDB code (negative). */
+/* Has address (alen bytes) an exception for list (llen bytes; 0: for any
+ * list)?  1, 0, or an LMDB code (negative). */
 int store_except_has(struct store *st, MDB_txn *txn, const char *address,
     size_t alen, const char *list, size_t llen);
 

@@ -215,18 +215,32 @@ static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
 		if ((rc = mdb_put(txn, st->supp, &k, &v, 0)) != 0)
 			return rc;
 		*changed = 1;
-	} else if (!*changed) {
-		/* "repeat" before the detail, truncated to fit */
-		size_t dl = strlen(ev->detail), pre = dl ? 7 : 6;
-		if (dl > STORE_DETAIL_MAX - pre)
-			dl = STORE_DETAIL_MAX - pre;
-		memmove(ev->detail + pre, ev->detail, dl);
-		memcpy(ev->detail, "repeat ", pre);
-		ev->detail[pre + dl] = '\0';
-	}
+	} else if (!*changed)
+		return STORE_OK;	/* a repeat: nothing to write */
 	if ((rc = next_seq(st, txn, &ev->seq)) != 0)
 		return rc;
 	return put_history(st, txn, ev);
+}
+
+/* A repeat: an unsubscribe already in force, with no exception it would
+ * end (store_except.c); answered from a read, nothing written. */
+int store_is_repeat(struct store *st, MDB_txn *txn,
+    const struct store_event *ev)
+{
+	uint8_t kbuf[KEY_MAX];
+	MDB_val k, v;
+	size_t alen = strlen(ev->address);
+	int all;
+
+	if (ev->action != STORE_UNSUBSCRIBE || !event_ok(ev))
+		return 0;
+	k.mv_size = supp_key(kbuf, ev->address, ev->scope);
+	k.mv_data = kbuf;
+	if (mdb_get(txn, st->supp, &k, &v) != 0)
+		return 0;
+	all = strcmp(ev->scope, STORE_SCOPE_ALL) == 0;
+	return store_except_has(st, txn, ev->address, alen, all ? "" : ev->scope,
+	    all ? 0 : strlen(ev->scope)) == 0;
 }
 
 /* The body of store_soft_apply: the address's times still within the
@@ -294,8 +308,6 @@ int store_soft_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
 {
 	return applied(soft_one(st, txn, ev, soft, changed), lrc);
 }
-
-
 
 /* Visit each record of `dbi` whose key starts with prefix (all when plen
  * is 0) in one read transaction; `each` returns 0 to go on, 1 to stop, or
