@@ -15,7 +15,7 @@
 #include "ref.h"
 
 enum opt_type { T_STR, T_BOOL, T_SIZE, T_ENUM, T_NETS, T_LEVEL, T_MAILBOX,
-	T_URL, T_MODE, T_PATH, T_SOCKET, T_HEADER };
+	T_URL, T_MODE, T_PATH, T_SOCKET, T_HEADER, T_TIME };
 
 struct opt {
 	const char *name;
@@ -116,6 +116,20 @@ static const struct opt opts[] = {
 	{ "HTTPThreads", T_SIZE, F(http_threads), 0, "4", 1, 256, NULL,
 	  "HTTP worker threads (one more thread commits the "
 	  "unsubscribes)" },
+	{ "SyncDatabase", T_STR, S(sync_database), "", 0, 0, NULL,
+	  "PostgreSQL connection string (libpq; several hosts and "
+	  "target_session_attrs=read-write for a standby's promotion): the "
+	  "fleet's store of record, unsub-sync(8); empty: this host alone" },
+	{ "SyncHostName", T_STR, S(sync_host), "", 0, 0, NULL,
+	  "this host's name in the fleet, unique per host (empty: the host "
+	  "name)" },
+	{ "SyncMaxStaleness", T_TIME, F(sync_max_stale), 0, "12h", 0,
+	  365UL * 86400, NULL, "with SyncDatabase, list mail is tempfailed "
+	  "(451 4.3.0) until bootstrapped and while the last exchange with "
+	  "PostgreSQL is older than this (s, m, h or d; 0: never stale)" },
+	{ "SyncMetricsListen", T_STR, S(sync_metrics), "", 0, 0, NULL,
+	  "address:port where unsub-sync serves Prometheus /metrics (empty: "
+	  "none)" },
 	{ "HTTPMaxBody", T_SIZE, F(http_max_body), 0, "8192", 256, 1048576,
 	  NULL, "largest accepted request body in bytes" },
 };
@@ -193,21 +207,27 @@ static int parse_nets(struct config *c, const char *v, char *err, size_t errsz)
 	return 0;
 }
 
-/* Parse a size with optional k/m/g suffix within [o->min, o->max]. */
+/* Parse a size with optional k/m/g suffix, or (T_TIME) seconds with
+ * s/m/h/d, within [o->min, o->max]. */
 static int parse_size(const struct opt *o, const char *v, unsigned long *out,
     char *err, size_t errsz)
 {
+	static const char sizes[] = "kmg", times[] = "smhd";
+	static const unsigned long size_mult[] = { 1UL << 10, 1UL << 20,
+		1UL << 30 }, time_mult[] = { 1, 60, 3600, 86400 };
+	const char *suf = o->type == T_TIME ? times : sizes, *at;
+	const unsigned long *mult = o->type == T_TIME ? time_mult : size_mult;
 	char *end;
 	unsigned long n;
 
 	errno = 0;
 	n = strtoul(v, &end, 10);
-	if (end != v && (*end == 'k' || *end == 'K'))
-		n = n > ULONG_MAX >> 10 ? ULONG_MAX : n << 10, end++;
-	else if (end != v && (*end == 'm' || *end == 'M'))
-		n = n > ULONG_MAX >> 20 ? ULONG_MAX : n << 20, end++;
-	else if (end != v && (*end == 'g' || *end == 'G'))
-		n = n > ULONG_MAX >> 30 ? ULONG_MAX : n << 30, end++;
+	if (end != v && *end != '\0' &&
+	    (at = strchr(suf, tolower((unsigned char)*end))) != NULL) {
+		unsigned long m = mult[at - suf];
+		n = n > ULONG_MAX / m ? ULONG_MAX : n * m;
+		end++;
+	}
 	if (end == v || *end != '\0' || errno || v[0] == '-' ||
 	    n < o->min || n > o->max) {
 		snprintf(err, errsz, "%s must be a number from %lu to %lu",
@@ -333,7 +353,7 @@ int config_set(struct config *c, const char *key, const char *value,
 			return 0;
 		snprintf(err, errsz, "%s must be yes or no", o->name);
 		return -1;
-	case T_SIZE:
+	case T_SIZE: case T_TIME:
 		if (parse_size(o, value, &n, err, errsz) < 0)
 			return -1;
 		*(size_t *)p = n;

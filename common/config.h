@@ -60,6 +60,10 @@ struct config {
 	size_t http_timeout;
 	size_t http_threads;
 	size_t http_max_body;
+	char sync_database[CONFIG_PATH_MAX];	/* SyncDatabase */
+	char sync_host[64];			/* SyncHostName */
+	size_t sync_max_stale;			/* SyncMaxStaleness, seconds */
+	char sync_metrics[CONFIG_STR_MAX];	/* SyncMetricsListen */
 };
 
 /* Fill `c` with every default. */

@@ -377,7 +377,8 @@ void daemon_ready(void)
 int daemon_settle(const struct daemon_args *a, const struct config *cfg,
     struct store **st, char *err, size_t errsz)
 {
-	struct store_opts so = { cfg->map_size, cfg->map_max, 0 };
+	struct store_opts so = { cfg->map_size, cfg->map_max, 0,
+		cfg->sync_host };
 	int rc;
 
 	if (become(a, a->user, err, errsz) < 0)

@@ -182,7 +182,10 @@ static int open_dbs(struct store *st, int read_only)
 	if ((rc = mdb_dbi_open(txn, "supp", flags, &st->supp)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "hist", flags, &st->hist)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "refs", flags, &st->refs)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "meta", flags, &st->meta)) != 0) {
+	    (rc = mdb_dbi_open(txn, "meta", flags, &st->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "merge", flags, &st->merge)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "events", flags, &st->events)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "uids", flags, &st->uids)) != 0) {
 		store_txn_end(st, txn, 0);
 		if (rc == MDB_NOTFOUND) {
 			snprintf(store_errbuf, sizeof(store_errbuf), "store not "
@@ -260,6 +263,11 @@ int store_open(const char *dir, const struct store_opts *opts,
 		return STORE_EIO;
 	init_locks(st);
 	st->map_max = opts->map_max;
+	if (opts->host != NULL && opts->host[0] != '\0')
+		snprintf(st->host, sizeof(st->host), "%s", opts->host);
+	else if (gethostname(st->host, sizeof(st->host)) < 0)
+		st->host[0] = '\0';
+	st->host[sizeof(st->host) - 1] = '\0';
 	if ((rc = mdb_env_create(&st->env)) != 0) {
 		rc = store_lmdb_fail("mdb_env_create", rc);
 		goto fail;

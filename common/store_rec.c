@@ -6,17 +6,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "merge.h"
 #include "store_int.h"
 
 #define KEY_MAX (ADDRESS_MAX + 1 + STORE_SCOPE_MAX + 8)
 
-static void put_u64(uint8_t *p, uint64_t v)
+void store_put_u64(uint8_t *p, uint64_t v)
 {
 	for (int i = 7; i >= 0; i--, v >>= 8)
 		p[i] = (uint8_t)v;
 }
 
-static uint64_t get_u64(const uint8_t *p)
+uint64_t store_get_u64(const uint8_t *p)
 {
 	uint64_t v = 0;
 
@@ -52,7 +53,7 @@ static int decode_supp(const MDB_val *v, struct store_entry *e)
 
 	if (v->mv_size != 10 || p[0] != SUPP_VERSION)
 		return STORE_ECORRUPT;
-	e->time = get_u64(p + 1);
+	e->time = store_get_u64(p + 1);
 	e->source = (enum store_source)p[9];
 	return STORE_OK;
 }
@@ -109,19 +110,19 @@ int store_check(struct store *st, const char *address, const char *list,
 }
 
 /* Take the next global sequence number inside a write transaction. */
-static int next_seq(struct store *st, MDB_txn *txn, uint64_t *seq)
+int store_next_seq(struct store *st, MDB_txn *txn, uint64_t *seq)
 {
 	MDB_val k = { 3, "seq" }, v;
 	uint8_t buf[8];
 	int rc = mdb_get(txn, st->meta, &k, &v);
 
 	if (rc == 0 && v.mv_size == 8)
-		*seq = get_u64(v.mv_data) + 1;
+		*seq = store_get_u64(v.mv_data) + 1;
 	else if (rc == MDB_NOTFOUND)
 		*seq = 1;
 	else
 		return rc == 0 ? MDB_CORRUPTED : rc;
-	put_u64(buf, *seq);
+	store_put_u64(buf, *seq);
 	v.mv_size = 8;
 	v.mv_data = buf;
 	return mdb_put(txn, st->meta, &k, &v, 0);
@@ -133,23 +134,27 @@ static int put_history(struct store *st, MDB_txn *txn,
     const struct store_event *ev)
 {
 	uint8_t kbuf[ADDRESS_MAX + 2 + 8];
-	uint8_t vbuf[11 + STORE_SCOPE_MAX + 1 + STORE_DETAIL_MAX + 1];
-	size_t a = strlen(ev->address), s = strlen(ev->scope);
-	size_t d = strlen(ev->detail);
+	uint8_t vbuf[35 + STORE_HOST_MAX + 1 + STORE_SCOPE_MAX + 1 +
+	    STORE_DETAIL_MAX];
+	size_t a = strlen(ev->address), h = strlen(ev->host);
+	size_t s = strlen(ev->scope), d = strlen(ev->detail);
 	MDB_val k, v;
 
 	memcpy(kbuf, ev->address, a + 1);
 	kbuf[a + 1] = HIST_MARK;
-	put_u64(kbuf + a + 2, ev->seq);
+	store_put_u64(kbuf + a + 2, ev->seq);
 	k.mv_size = a + 10;
 	k.mv_data = kbuf;
-	vbuf[0] = HIST_VERSION;
-	put_u64(vbuf + 1, ev->time);
+	vbuf[0] = HIST_VERSION2;
+	store_put_u64(vbuf + 1, ev->time_us);
 	vbuf[9] = (uint8_t)ev->action;
 	vbuf[10] = (uint8_t)ev->source;
-	memcpy(vbuf + 11, ev->scope, s + 1);
-	memcpy(vbuf + 12 + s, ev->detail, d);
-	v.mv_size = 12 + s + d;
+	store_put_u64(vbuf + 11, ev->lifts);
+	memcpy(vbuf + 19, ev->uid, STORE_UID_LEN);
+	memcpy(vbuf + 35, ev->host, h + 1);
+	memcpy(vbuf + 36 + h, ev->scope, s + 1);
+	memcpy(vbuf + 37 + h + s, ev->detail, d);
+	v.mv_size = 37 + h + s + d;
 	v.mv_data = vbuf;
 	return mdb_put(txn, st->supp, &k, &v, 0);
 }
@@ -167,40 +172,112 @@ static int event_ok(const struct store_event *ev)
 	    ev->source >= STORE_SRC_MAILTO && ev->source <= STORE_SRC_IMPORT;
 }
 
+/* The merge maxima of key k (address and scope) into ms, and whether
+ * the scope is suppressed (its "supp" key is there) into *was. */
+static int merge_get(struct store *st, MDB_txn *txn, MDB_val *k,
+    struct merge_state *ms, int *was)
+{
+	MDB_val v;
+	const uint8_t *p;
+	int rc = mdb_get(txn, st->supp, k, &v);
+
+	memset(ms, 0, sizeof(*ms));
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	*was = rc == 0;
+	if (rc == 0 && v.mv_size == 10)	/* before the fleet: u is since */
+		ms->u = store_get_u64((const uint8_t *)v.mv_data + 1) * 1000000;
+	if ((rc = mdb_get(txn, st->merge, k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0 || v.mv_size != 24)
+		return rc != 0 ? rc : MDB_CORRUPTED;
+	p = v.mv_data;
+	ms->u = store_get_u64(p);
+	ms->r = store_get_u64(p + 8);
+	ms->l = store_get_u64(p + 16);
+	return 0;
+}
+
+/* Fold ev into its scope's maxima and bring the "supp" key in line with
+ * the rule: *now is whether the scope is suppressed after it. */
+static int merge_apply(struct store *st, MDB_txn *txn, MDB_val *k,
+    const struct store_event *ev, struct merge_state *ms, int was, int *now)
+{
+	uint8_t mb[24], vbuf[10];
+	MDB_val v = { sizeof(mb), mb };
+	int rc;
+
+	merge_add(ms, ev->action == STORE_UNSUBSCRIBE, ev->time_us, ev->lifts);
+	store_put_u64(mb, ms->u);
+	store_put_u64(mb + 8, ms->r);
+	store_put_u64(mb + 16, ms->l);
+	if ((rc = mdb_put(txn, st->merge, k, &v, 0)) != 0)
+		return rc;
+	*now = merge_suppressed(ms);
+	if (*now && !was) {	/* only an unsubscribe gets here */
+		vbuf[0] = SUPP_VERSION;
+		store_put_u64(vbuf + 1, ev->time);
+		vbuf[9] = (uint8_t)ev->source;
+		v.mv_size = sizeof(vbuf);
+		v.mv_data = vbuf;
+		return mdb_put(txn, st->supp, k, &v, 0);
+	}
+	if (!*now && was)
+		return mdb_del(txn, st->supp, k, NULL);
+	return 0;
+}
+
+/* Stamp an event happening here: its time (an unsubscribe taking one
+ * that puts it in force, merge_local_unsub), what a resubscribe lifts,
+ * a fresh uid and this host. */
+static void stamp_local(const struct store *st, struct store_event *ev,
+    const struct merge_state *ms, int was)
+{
+	if (ev->time_us == 0)
+		ev->time_us = ev->time ? ev->time * 1000000 : store_now_us();
+	if (ev->action == STORE_UNSUBSCRIBE && !was)
+		ev->time_us = merge_local_unsub(ms, ev->time_us);
+	ev->time = ev->time_us / 1000000;
+	ev->lifts = ev->action == STORE_RESUBSCRIBE ? ms->u : 0;
+	store_uid_mint(ev->uid);
+	snprintf(ev->host, sizeof(ev->host), "%s", st->host);
+}
+
+/* Its sequence number, history record and "events" entry for ev. */
+static int record_event(struct store *st, MDB_txn *txn,
+    struct store_event *ev)
+{
+	int rc;
+
+	if ((rc = store_next_seq(st, txn, &ev->seq)) != 0 ||
+	    (rc = put_history(st, txn, ev)) != 0)
+		return rc;
+	return store_index(st, txn, STORE_KIND_CHANGE, ev, NULL, 0);
+}
+
 /* The body of store_apply: LMDB codes are returned as they are. */
 static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
     int *changed)
 {
-	uint8_t kbuf[KEY_MAX], vbuf[10];
-	MDB_val k, v;
-	int rc;
+	uint8_t kbuf[KEY_MAX];
+	struct merge_state ms;
+	MDB_val k;
+	int rc, was, now;
 
 	*changed = 0;
 	if (!event_ok(ev))
 		return STORE_EINVAL;
 	k.mv_size = supp_key(kbuf, ev->address, ev->scope);
 	k.mv_data = kbuf;
-	if (ev->time == 0)
-		ev->time = (uint64_t)time(NULL);
-	rc = mdb_get(txn, st->supp, &k, &v);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if ((rc = merge_get(st, txn, &k, &ms, &was)) != 0)
 		return rc;
-	if (ev->action == STORE_RESUBSCRIBE) {
-		if (rc == MDB_NOTFOUND)
-			return STORE_ENOTFOUND;
-		if ((rc = mdb_del(txn, st->supp, &k, NULL)) != 0)
-			return rc;
-		*changed = 1;
-	} else if (rc == MDB_NOTFOUND) {
-		vbuf[0] = SUPP_VERSION;
-		put_u64(vbuf + 1, ev->time);
-		vbuf[9] = (uint8_t)ev->source;
-		v.mv_size = sizeof(vbuf);
-		v.mv_data = vbuf;
-		if ((rc = mdb_put(txn, st->supp, &k, &v, 0)) != 0)
-			return rc;
-		*changed = 1;
-	} else {
+	if (ev->action == STORE_RESUBSCRIBE && !was)
+		return STORE_ENOTFOUND;
+	stamp_local(st, ev, &ms, was);
+	if ((rc = merge_apply(st, txn, &k, ev, &ms, was, &now)) != 0)
+		return rc;
+	*changed = was != now;
+	if (was && now) {
 		/* "repeat" before the detail, truncated to fit */
 		size_t dl = strlen(ev->detail), pre = dl ? 7 : 6;
 		if (dl > STORE_DETAIL_MAX - pre)
@@ -209,24 +286,43 @@ static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
 		memcpy(ev->detail, "repeat ", pre);
 		ev->detail[pre + dl] = '\0';
 	}
-	if ((rc = next_seq(st, txn, &ev->seq)) != 0)
-		return rc;
-	return put_history(st, txn, ev);
+	return record_event(st, txn, ev);
 }
 
-
-int store_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
-    int *changed, int *lrc)
+/* An LMDB code or STORE_OK/STORE_ENOTFOUND/STORE_EINVAL as store_apply
+ * returns it. */
+static int apply_result(int rc, int *lrc)
 {
-	int rc = apply_one(st, txn, ev, changed);
-
 	if (rc == STORE_OK || rc == STORE_ENOTFOUND || rc == STORE_EINVAL)
 		return rc;
 	*lrc = rc;
 	return STORE_EIO;
 }
 
+int store_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
+    int *changed, int *lrc)
+{
+	return apply_result(apply_one(st, txn, ev, changed), lrc);
+}
 
+int store_apply_remote(struct store *st, MDB_txn *txn,
+    struct store_event *ev, int *lrc)
+{
+	uint8_t kbuf[KEY_MAX];
+	struct merge_state ms;
+	MDB_val k;
+	int rc, was, now;
+
+	if (!event_ok(ev) || ev->time_us == 0)
+		return STORE_EINVAL;
+	ev->time = ev->time_us / 1000000;
+	k.mv_size = supp_key(kbuf, ev->address, ev->scope);
+	k.mv_data = kbuf;
+	if ((rc = merge_get(st, txn, &k, &ms, &was)) == 0 &&
+	    (rc = merge_apply(st, txn, &k, ev, &ms, was, &now)) == 0)
+		rc = record_event(st, txn, ev);
+	return apply_result(rc, lrc);
+}
 
 /* Visit each record of `dbi` whose key starts with prefix (all when plen
  * is 0) in one read transaction; `each` returns 0 to go on, 1 to stop, or
@@ -320,29 +416,50 @@ int store_list(struct store *st, const char *scope, uint64_t since,
 	return walk(st, st->supp, NULL, 0, each_supp, &vi);
 }
 
-/* Decode one history record, its key "address\0[mark]seq" with a prefix
- * of plen bytes, into ev. */
-static int decode_hist(const MDB_val *k, const MDB_val *v, size_t alen,
+/* The version 2 fields after version(1) | time(8) | action(1) |
+ * source(1): lifts(8) | uid(16) | host "\0"; the offset of the scope. */
+static size_t decode_v2(const uint8_t *p, size_t len, struct store_event *ev)
+{
+	const uint8_t *nul;
+
+	if (len < 36 || (nul = memchr(p + 35, '\0', len - 35)) == NULL ||
+	    nul - (p + 35) > STORE_HOST_MAX)
+		return 0;
+	ev->lifts = store_get_u64(p + 11);
+	memcpy(ev->uid, p + 19, STORE_UID_LEN);
+	memcpy(ev->host, p + 35, (size_t)(nul - p) - 35 + 1);
+	return (size_t)(nul - p) + 1;
+}
+
+int store_hist_decode(const MDB_val *k, const MDB_val *v, size_t alen,
     size_t plen, struct store_event *ev)
 {
 	const uint8_t *p = v->mv_data;
 	const uint8_t *nul;
-	size_t slen;
+	size_t slen, off = 11;
 
-	if (k->mv_size != plen + 8 || v->mv_size < 12 || p[0] != HIST_VERSION)
+	if (k->mv_size != plen + 8 || v->mv_size < 12 ||
+	    (p[0] != HIST_VERSION && p[0] != HIST_VERSION2))
 		return STORE_ECORRUPT;
-	nul = memchr(p + 11, '\0', v->mv_size - 11);
-	if (nul == NULL || (slen = (size_t)(nul - (p + 11))) > STORE_SCOPE_MAX ||
-	    v->mv_size - 12 - slen > STORE_DETAIL_MAX)
+	memset(ev, 0, sizeof(*ev));
+	if (p[0] == HIST_VERSION2 &&
+	    (off = decode_v2(p, v->mv_size, ev)) == 0)
+		return STORE_ECORRUPT;
+	nul = memchr(p + off, '\0', v->mv_size - off);
+	if (nul == NULL || (slen = (size_t)(nul - (p + off))) >
+	    STORE_SCOPE_MAX || v->mv_size - off - 1 - slen > STORE_DETAIL_MAX)
 		return STORE_ECORRUPT;
 	memcpy(ev->address, k->mv_data, alen + 1);
-	ev->seq = get_u64((const uint8_t *)k->mv_data + plen);
-	ev->time = get_u64(p + 1);
+	ev->seq = store_get_u64((const uint8_t *)k->mv_data + plen);
+	ev->time_us = store_get_u64(p + 1);
+	if (p[0] == HIST_VERSION)
+		ev->time_us *= 1000000;
+	ev->time = ev->time_us / 1000000;
 	ev->action = (enum store_action)p[9];
 	ev->source = (enum store_source)p[10];
-	memcpy(ev->scope, p + 11, slen + 1);
-	memcpy(ev->detail, nul + 1, v->mv_size - 12 - slen);
-	ev->detail[v->mv_size - 12 - slen] = '\0';
+	memcpy(ev->scope, p + off, slen + 1);
+	memcpy(ev->detail, nul + 1, v->mv_size - off - 1 - slen);
+	ev->detail[v->mv_size - off - 1 - slen] = '\0';
 	return STORE_OK;
 }
 
@@ -352,7 +469,7 @@ static int each_hist(const MDB_val *k, const MDB_val *v, void *arg)
 	struct visit *vi = arg;
 	struct store_event ev;
 
-	if (decode_hist(k, v, vi->alen, vi->plen, &ev) != STORE_OK) {
+	if (store_hist_decode(k, v, vi->alen, vi->plen, &ev) != STORE_OK) {
 		snprintf(store_errbuf, sizeof(store_errbuf), "undecodable history record");
 		return STORE_ECORRUPT;
 	}

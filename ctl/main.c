@@ -33,7 +33,8 @@ int ctl_need_keys(struct ctl *x)
 /* Open the store named by the config. */
 int ctl_need_store(struct ctl *x, int read_only)
 {
-	struct store_opts o = { x->cfg.map_size, x->cfg.map_max, read_only };
+	struct store_opts o = { x->cfg.map_size, x->cfg.map_max, read_only,
+		x->cfg.sync_host };
 	int rc = store_open(x->cfg.database, &o, &x->st);
 
 	if (rc != STORE_OK)

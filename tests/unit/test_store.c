@@ -18,7 +18,7 @@ static struct store *st;
 
 static void open_store(size_t map, size_t max)
 {
-	struct store_opts o = { map, max, 0 };
+	struct store_opts o = { map, max, 0, NULL };
 
 	ck_assert_msg(store_open(dir, &o, &st) == STORE_OK, "open: %s",
 	    store_strerror(-2));
@@ -206,7 +206,7 @@ END_TEST
 
 START_TEST(missing_and_unusable_directories)
 {
-	struct store_opts o = { 0, 0, 0 };
+	struct store_opts o = { 0, 0, 0, NULL };
 	char path[128];
 	FILE *fp;
 
