@@ -3,6 +3,7 @@
 #define UNSUB_DAEMON_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "store.h"
@@ -55,6 +56,10 @@ int daemon_socket_dir(const char *path, char *err, size_t errsz);
  * with err on failure. */
 int daemon_socket_claim(const char *path, const char *user, unsigned mode,
     char *err, size_t errsz);
+
+/* Parse "host:port" or "[v6]:port" (HTTPListen, SyncMetricsListen)
+ * into ss; -1 if it is neither. */
+int daemon_parse_listen(const char *s, struct sockaddr_storage *ss);
 
 /* TCP_NODELAY on this process's listening TCP sockets (libmilter's, which
  * it does not expose); -1 (errno set) if one could not take it. */

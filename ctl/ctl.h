@@ -19,6 +19,7 @@
 struct ctl {
 	struct config cfg;
 	const char *list, *profile, *campaign, *reason, *by, *since, *format;
+	const char *after;	/* events --after */
 	int json, all;
 	unsigned count;		/* rows printed by a walk */
 	int out_failed;		/* a walk's row could not be printed */
@@ -59,6 +60,9 @@ int cmd_resubscribe(struct ctl *x);
 int cmd_history(struct ctl *x);
 int cmd_list(struct ctl *x);
 int cmd_stats(struct ctl *x);
+/* sync.c */
+int cmd_sync(struct ctl *x);
+int cmd_events(struct ctl *x);
 /* bulk.c */
 int cmd_import(struct ctl *x);
 int cmd_export(struct ctl *x);

@@ -76,6 +76,8 @@ static const struct verb {
 	{ "import", cmd_import, "import FILE" },
 	{ "export", cmd_export, "export [--format csv|jsonl]" },
 	{ "stats", cmd_stats, "stats" },
+	{ "events", cmd_events, "events [--after CURSOR] [--json]" },
+	{ "sync", cmd_sync, "sync init | sync status [--json]" },
 };
 
 /* Print usage to stderr and return EX_USAGE. */
@@ -107,6 +109,7 @@ int main(int argc, char **argv)
 		{ "by", required_argument, NULL, 'b' },
 		{ "since", required_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "after", required_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
@@ -129,6 +132,7 @@ int main(int argc, char **argv)
 		case 'b': x.by = optarg; break;
 		case 's': x.since = optarg; break;
 		case 'f': x.format = optarg; break;
+		case 'A': x.after = optarg; break;
 		case 'j': x.json = 1; break;
 		case 'a': x.all = 1; break;
 		default: return usage();

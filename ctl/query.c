@@ -188,12 +188,13 @@ static int history_cb(const struct store_event *ev, void *arg)
 		x->count++;
 		return 0;
 	}
-	x->out_failed = ctl_json_put(json_pack("{s:s,s:s,s:o,s:s,s:o,s:I}",
+	x->out_failed = ctl_json_put(json_pack("{s:s,s:s,s:o,s:s,s:o,s:I,s:o}",
 	    "time", when, "action", store_action_name(ev->action),
 	    "scope", ctl_json_str(ev->scope),
 	    "source", store_source_name(ev->source),
 	    "detail", ctl_json_str(ev->detail),
-	    "seq", (json_int_t)ev->seq), &x->count) != EX_OK;
+	    "seq", (json_int_t)ev->seq, "host", ctl_json_str(ev->host)),
+	    &x->count) != EX_OK;
 	return x->out_failed;
 }
 

@@ -15,36 +15,6 @@
 #include "httpd.h"
 #include "log.h"
 
-/* Parse "host:port" or "[v6]:port" into ss. */
-static int parse_listen(const char *s, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	char host[128];
-	const char *colon = strrchr(s, ':');
-	char *end;
-	unsigned long port;
-
-	if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
-		return -1;
-	port = strtoul(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || port > 65535)
-		return -1;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		host[strlen(host) - 1] = '\0';
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		return inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) == 1 ?
-		    0 : -1;
-	}
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
-}
-
 /* Read a PEM file for libmicrohttpd; NULL with err on failure. */
 static char *read_pem(const char *path, char *err, size_t errsz)
 {
@@ -88,7 +58,7 @@ static int load(const char *path, struct httpd *h, char **cert, char **key,
 		snprintf(err, errsz, "%s: UnsubscribeURL is not set", path);
 		return -1;
 	}
-	if (parse_listen(h->cfg.http_listen, &ss) < 0) {
+	if (daemon_parse_listen(h->cfg.http_listen, &ss) < 0) {
 		snprintf(err, errsz, "%s: HTTPListen \"%s\": want address:port "
 		    "or [address]:port", path, h->cfg.http_listen);
 		return -1;
@@ -112,7 +82,7 @@ static int listen_socket(const char *spec)
 	struct sockaddr_storage ss;
 	int fd, one = 1;
 
-	if (parse_listen(spec, &ss) < 0 ||
+	if (daemon_parse_listen(spec, &ss) < 0 ||
 	    (fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
