@@ -115,3 +115,30 @@ suppressed_on() {
 	hctl "$1" status "$2" --json | grep -q "\"suppressed\": *true" || return 1
 	[ -z "${3:-}" ] || hctl "$1" status "$2" --json | grep -q "\"$3\"\|\"\\*\""
 }
+
+# not_suppressed_on HOST ADDRESS
+not_suppressed_on() { ! suppressed_on "$@"; }
+
+# milter_on HOST: that host's unsub-milter, waiting for its socket.
+milter_on() {
+	"$B/unsub-milter" -f -c "$T/h/$1/conf" >>"$T/h/$1/milter.log" 2>&1 &
+	HOSTS_PIDS="$HOSTS_PIDS $!"
+	wait_until 10 "milter on $1" test -S "$T/h/$1/run/milter.sock"
+}
+
+# mail HOST MODE RCPT WANT [TEXT]: one message through HOST's milter
+# (mail.lua).
+mail() {
+	miltertest -D sock="unix:$T/h/$1/run/milter.sock" \
+	    -D libdir="$TOP/tests/milter" -D mode="$2" -D rcpt="$3" \
+	    -D want="$4" -D text="${5:-}" -D script="$TOP/tests/sync/mail.lua" \
+	    -s "$TOP/tests/milter/wrap.lua" >"$T/mail.out" 2>&1 ||
+	    fail "mail via $1 ($2 to $3, want $4): $(cat "$T/mail.out")"
+}
+
+# everywhere HOSTS ADDRESS LIST: suppressed on each host within 20 s.
+everywhere() {
+	for h in $1; do
+		wait_until 20 "$2 suppressed for $3 on $h" suppressed_on "$h" "$2" "$3"
+	done
+}
