@@ -13,7 +13,7 @@ dpkg -i "$deb" >"$T/install.log" 2>&1 || fail "dpkg -i: $(cat "$T/install.log")"
 trap 'dpkg -P unsub-milter >/dev/null 2>&1 || true; cleanup' EXIT INT TERM
 id unsub >/dev/null || fail "no unsub user"
 [ -d /var/lib/unsub-milter ] || fail "no store directory"
-for f in /usr/sbin/unsub-milter /usr/sbin/unsub-httpd /usr/sbin/unsubctl \
+for f in /usr/sbin/unsub-milter /usr/sbin/unsub-httpd /usr/sbin/unsubctl /usr/sbin/unsub-sync \
     /usr/share/man/man8/unsub-milter.8.gz /lib/systemd/system/unsub-milter.service \
     /etc/unsub-milter/templates/landing.sv.html \
     /usr/share/doc/unsub-milter/examples/unsub-milter.conf \
