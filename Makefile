@@ -106,6 +106,7 @@ lint:
 
 bench: all $(BENCHES)
 	sh bench/run.sh
+	sh bench/fleet.sh
 
 deps:
 	sh .ci/deps.sh
@@ -113,6 +114,10 @@ deps:
 # The whole loop on loopback for a newcomer (installs what is missing).
 demo: deps all
 	sh scripts/demo.sh
+
+# Two hosts and one PostgreSQL: an unsubscribe on one refused on the other.
+demo-fleet: all
+	sh scripts/demo-fleet.sh
 
 # The milter alone in the foreground, with a config, key and store in ./var.
 run: all
@@ -141,4 +146,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check lint bench fuzz deps demo run install clean FORCE
+.PHONY: all check lint bench fuzz deps demo demo-fleet run install clean FORCE

@@ -63,7 +63,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # free pages around that key are taken (a change that needs no new page
 # can still be written into a full map), stopping after 5 failures in a
 # row.  The neighbours are USER@DOMAIN-less-its-last-character-and-N.net
-# (before the key) and USER@DOMAINN.net (after it).
+# (before the key) and USER@DOMAINN.net (after it); then addresses as long
+# as USER@DOMAIN, for the index of events (USER of two characters or more).
 store_fill() {
 	seq 1 20000 | sed "s/.*/filler&@example.com,$3/" >"$T/fill.csv"
 	set +e; ctl import "$T/fill.csv" >"$T/fill.out" 2>&1; rc=$?; set -e
@@ -78,6 +79,17 @@ store_fill() {
 			fails=$((fails + 1))
 		fi
 		i=$((i + 1)); [ $i -lt 5000 ] || fail "the store never filled up"
+	done
+	# The ordered index of events takes every change's address too: its
+	# last page is filled with addresses no longer than USER@DOMAIN.
+	i=0 fails=0
+	while [ $fails -lt 5 ] && [ $i -lt 100 ]; do
+		if ctl add "${1%??}$((i / 10))$((i % 10))@$2" --list "$3" >/dev/null 2>&1; then
+			fails=0
+		else
+			fails=$((fails + 1))
+		fi
+		i=$((i + 1))
 	done
 }
 
