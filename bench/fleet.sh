@@ -4,7 +4,9 @@
 # acknowledgement to enforced on every other host; shipping events/s;
 # bootstrap of FLEET_BOOT_N addresses (default 1M) by a new host, with the
 # suppression check's percentiles on that host while it applies them.
-. "$(dirname "$0")/../tests/common.sh"
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+export TOP
+. "$TOP/tests/common.sh"
 . "$TOP/tests/sync/lib.sh"
 N=${FLEET_BOOT_N:-1000000}
 
