@@ -40,7 +40,8 @@ echo "shipping: 50000 events in $(awk "BEGIN{printf \"%.2f\", $t1-$t0}") s," \
 
 # bootstrap: N unsubscribes straight into PostgreSQL, then a new host
 psql_q 5432 "insert into unsub_event (uid, host, time, kind, action, address, scope, source, detail)
-    select decode(md5('boot' || i), 'hex'), 'elsewhere',
+    select decode(lpad(to_hex(extract(epoch from now())::bigint * 1000000 + i), 16, '0')
+            || substr(md5('boot' || i), 1, 16), 'hex'), 'elsewhere',
         extract(epoch from now())::bigint * 1000000 + i, 'change', 'unsubscribe',
         'boot' || i || '@bench.example', 'news', 'import', ''
     from generate_series(0, $N - 1) i" >/dev/null

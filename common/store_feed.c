@@ -22,10 +22,13 @@ uint64_t store_now_us(void)
 
 void store_uid_mint(uint8_t uid[STORE_UID_LEN])
 {
-	size_t got = 0;
+	size_t got = 8;
 	ssize_t n;
 
-	/* getrandom(2) of 16 bytes does not return short once the pool is
+	/* The time first (as in UUIDv7): a host's uids, and a bootstrap's,
+	 * come in nearly ascending order and "uids" grows at its end. */
+	store_put_u64(uid, store_now_us());
+	/* getrandom(2) of 8 bytes does not return short once the pool is
 	 * initialised; a signal before that is retried. */
 	while (got < STORE_UID_LEN)
 		if ((n = getrandom(uid + got, STORE_UID_LEN - got, 0)) > 0)
@@ -33,11 +36,9 @@ void store_uid_mint(uint8_t uid[STORE_UID_LEN])
 		else if (n < 0 && errno != EINTR)
 			break;
 	if (got < STORE_UID_LEN) {
-		/* No kernel randomness (seccomp): time and address are still
-		 * unique within one host, which is all a uid must be here. */
-		uint64_t t = store_now_us();
-		uintptr_t a = (uintptr_t)uid;
-		memcpy(uid, &t, 8);
+		/* No kernel randomness (seccomp): the time and this address
+		 * are still unique enough within one host. */
+		uintptr_t a = (uintptr_t)uid ^ (uintptr_t)&got;
 		memcpy(uid + 8, &a, sizeof(a) < 8 ? sizeof(a) : 8);
 	}
 }

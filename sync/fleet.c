@@ -18,7 +18,10 @@
 #include "buf.h"
 #include "fleet.h"
 
-#define FETCH_ROWS 5000
+/* Rows applied in one LMDB transaction: a bootstrap's inserts land all
+ * over the store's trees, and more of them a transaction share the pages
+ * each copies (50000 rows: 10 times fewer pages written than 5000). */
+#define FETCH_ROWS 50000
 #define SHIP_COLS 12
 
 static const char *const schema_sql =
@@ -420,23 +423,27 @@ static int follow_fetch(PGconn *c, struct store *st,
     const struct store_meta *m, size_t nm, size_t *n, char *err,
     size_t errsz)
 {
-	struct store_item *items = malloc(FETCH_ROWS * sizeof(*items));
+	struct store_item *items = NULL;
 	PGresult *r = NULL;
 	int rc = -1, rows = FETCH_ROWS, src;
 
-	if (items == NULL) {
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
 	while (rows == FETCH_ROWS) {
 		size_t k = 0, applied = 0;
 		PQclear(r);
-		r = PQexec(c, "FETCH 5000 FROM unsub_follow");	/* FETCH_ROWS */
+		free(items);
+		items = NULL;
+		r = PQexec(c, "FETCH 50000 FROM unsub_follow");	/* FETCH_ROWS */
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			pq_fail(c, "fetch", err, errsz);
 			goto done;
 		}
+		/* as many items as rows: an idle poll allocates nothing */
 		rows = PQntuples(r);
+		if (rows > 0 && (items = malloc((size_t)rows *
+		    sizeof(*items))) == NULL) {
+			snprintf(err, errsz, "out of memory");
+			goto done;
+		}
 		for (int i = 0; i < rows; i++)
 			k += row_item(r, i, &items[k]) == 0;
 		src = store_mirror(st, items, k, m, rows < FETCH_ROWS ? nm : 0,
