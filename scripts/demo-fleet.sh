@@ -34,7 +34,7 @@ say "2. relay learns of it through PostgreSQL"
 wait_until 10 "relay knows" suppressed_on relay ann@example.com news
 hctl relay status ann@example.com
 hctl relay history ann@example.com
-psql_q 5432 "select host, action, address, scope, source from unsub_event"
+psql_q 5432 "select host, kind, coalesce(action, encode(ref, 'hex')), address, scope, source from unsub_event order by xid"
 
 say "3. The next newsletter to Ann through relay's milter is refused"
 mail relay list ann@example.com reject
