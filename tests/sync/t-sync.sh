@@ -11,7 +11,11 @@
 pg_init p 5432
 pg_start p
 DB="host=$PGS port=5432 user=postgres dbname=postgres"
-for h in a b c; do host_env "$h" "$DB" </dev/null; done
+MPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+host_env a "$DB" <<EOC
+SyncMetricsListen 127.0.0.1:$MPORT
+EOC
+for h in b c; do host_env "$h" "$DB" </dev/null; done
 
 # -n: unset, malformed, good; sync init twice.
 sed '/^SyncDatabase/d' "$T/h/a/conf" >"$T/unset.conf"
@@ -30,12 +34,26 @@ assert_match "configuration OK" "$("$B/unsub-sync" -n -c "$T/h/a/conf")" "-n goo
 assert_match "schema version 1 ready" "$(hctl a sync init)" "sync init"
 assert_match "schema version 1 ready" "$(hctl a sync init 2>&1)" "sync init again"
 
+# a wrong database at run time: logged, retried, still running
+host_env wrong "host=$PGS port=5432 user=postgres dbname=nosuchdb" </dev/null
+sync_start wrong
+wait_until 20 "the wrong database logged" grep -q 'database "nosuchdb" does not exist; retrying in' "$T/h/wrong/sync.log"
+kill -0 "$(cat "$T/h/wrong/sync.pid")" || fail "unsub-sync stopped on a wrong database"
+sync_kill wrong
+
 for h in a b c; do sync_start "$h"; done
 wait_until 20 "b bootstrapped" sh -c "'$B/unsubctl' -c '$T/h/b/conf' sync status --json | grep -q '\"bootstrapped\":true'"
 
 # 1. unsubctl add on a
 hctl a add add@example.com --list news >/dev/null
 everywhere "b c" add@example.com news
+
+# /metrics on a
+wait_until 10 "a's metrics" sh -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -q '^unsub_sync_shipped_total 1$'"
+m=$(curl -sf "http://127.0.0.1:$MPORT/metrics")
+assert_match "unsub_sync_outbox 0" "$m" "metrics: outbox"
+assert_match "unsub_sync_connected 1" "$m" "metrics: connected"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/other")" 404 "metrics: other paths"
 
 # 2. unsub-httpd one-click on a
 "$B/unsub-httpd" -f -c "$T/h/a/conf" >>"$T/h/a/httpd.log" 2>&1 &
