@@ -61,6 +61,11 @@ $(B)/unsub-sync: $(SYNC) $(B)/libunsub.a
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libunsub.a $(B)/flags | $(B)/tests
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags check) -Icommon -Itests/unit -o $@ $< \
 	    $(B)/libunsub.a $(LDFLAGS) $(shell pkg-config --libs check) $(LDLIBS_C)
+# The sync-counting LD_PRELOAD shim of tests/store/t-store.sh (tests
+# only: no sanitizer, which must come first in a process).
+$(B)/tests/synccount.so: tests/shim/synccount.c | $(B)/tests
+	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -shared -fPIC \
+	    -o $@ $< -ldl
 $(B)/bench/%: bench/%.c $(B)/libunsub.a $(B)/flags | $(B)/bench
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon -o $@ $< $(B)/libunsub.a $(LDFLAGS) -lmilter $(LDLIBS_C)
 
@@ -84,7 +89,7 @@ $(B)/common $(B)/milter $(B)/httpd $(B)/ctl $(B)/sync $(B)/tests $(B)/bench $(B)
 
 # Every test: Check unit tests, then the script suites (golden unsubctl,
 # miltertest against the real daemon, end to end through a private Postfix).
-check: all $(UNITS)
+check: all $(UNITS) $(B)/tests/synccount.so
 	sh tests/run.sh $(UNITS)
 
 # Each fuzzer for FUZZ_SECONDS, from its seed corpus; any crash, leak or

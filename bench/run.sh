@@ -108,6 +108,24 @@ for sock in unix inet; do
 	PIDS=""
 done
 
+# FeedbackID's cost: the same milter with and without the Feedback-ID
+# header (one more packet per list message), under the same load.
+sed "s#^Socket .*#Socket unix:$T/f.sock#" "$T/conf" >"$T/conf-fbid"
+echo "FeedbackID %c:%l:news:BENCH" >>"$T/conf-fbid"
+sed -i "s#^Socket .*#Socket unix:$T/m.sock#" "$T/conf"
+"$B/unsub-milter" -f -c "$T/conf" 2>"$T/milter.log" & PIDS="$PIDS $!"
+"$B/unsub-milter" -f -c "$T/conf-fbid" 2>"$T/milter-fbid.log" & PIDS="$PIDS $!"
+wait_sock "unix:$T/m.sock"; wait_sock "unix:$T/f.sock"
+for conns in 1 16; do
+	set -- $(rates "$conns" $((20000 / conns)) bulk "unix:$T/f.sock" \
+	    "unix:$T/m.sock")
+	echo "milter unix conns=$conns bulk with FeedbackID: $1 msgs/s;" \
+	    "without $2 (ratio $(ratio $1 $2))"
+done
+for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+wait 2>/dev/null || true
+PIDS=""
+
 # One-click POSTs with wrk against the landing page GETs of the same URLs
 # on the same server: a GET opens the token and reads the store, a POST
 # also waits for its synced commit.  In turn, two rounds, best of each.
@@ -143,6 +161,19 @@ best() { sort -k2,2n "$T/wrk.$1" | tail -n 1 | sed 's/^wrk: //'; }
 post=$(best POST) get=$(best GET)
 echo "one-click POST, 64 connections: $post; landing page GET: $get;" \
     "ratio $(ratio "${post%% *}" "${get%% *}")"
+# The preference centre: the same GETs once 20 lists are registered, each
+# with a title and a description (the page reads the registry and the
+# address's state and renders a checkbox per list), against the page with
+# the token's list alone above.
+for n in $(seq -w 1 20); do
+	"$B/unsubctl" -c "$T/conf" lists set "list$n" --title "List number $n" \
+	    --description "What list $n is about, how often it comes" >/dev/null
+done
+mv "$T/wrk.GET" "$T/wrk.GET1"
+for round in 1 2; do wrk_round GET; done
+prefs=$(best GET)
+echo "preference page GET, 20 lists: $prefs; ratio to the landing page" \
+    "with its list alone $(ratio "${prefs%% *}" "${get%% *}")"
 kill $hp; wait $hp 2>/dev/null || true
 
 sh "$TOP/bench/postfix.sh"

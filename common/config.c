@@ -11,11 +11,15 @@
 
 #include "address.h"
 #include "config.h"
+#include "header.h"
 #include "log.h"
 #include "ref.h"
+#include "store.h"
+#include "token.h"
 
 enum opt_type { T_STR, T_BOOL, T_SIZE, T_ENUM, T_NETS, T_LEVEL, T_MAILBOX,
-	T_URL, T_MODE, T_PATH, T_SOCKET, T_HEADER, T_TIME };
+	T_URL, T_MODE, T_PATH, T_SOCKET, T_HEADER, T_MAILBOXES, T_DURATION,
+	T_TEMPLATE };
 
 struct opt {
 	const char *name;
@@ -32,6 +36,12 @@ static const char *const multi_names[] = { "skip", "first", NULL };
 static const char *const supp_names[] = { "reject", "discard", "tag", NULL };
 static const char *const fail_names[] = { "tempfail", "accept", NULL };
 static const char *const scope_names[] = { "list", "all", NULL };
+
+/* Characters a mailbox may hold and still be written into a mailto URI as
+ * it is (RFC 6068: unreserved and some-delims; no '?', '#', '%', '&', '/'
+ * or what a header would quote). */
+#define MAILTO_SAFE "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+	"0123456789-._~!$'*+=@"
 
 #define F(field) offsetof(struct config, field)
 #define S(field) F(field), sizeof(((struct config *)0)->field)
@@ -93,6 +103,27 @@ static const struct opt opts[] = {
 	{ "PassUnrecognised", T_BOOL, F(pass_untokened), 0, "yes", 0, 0, NULL,
 	  "mail to the mailbox without a valid token is delivered for a human "
 	  "(no: rejected with 5.7.1)" },
+	{ "BounceMailbox", T_MAILBOXES, S(bounce_mailbox), "", 0, 0, NULL,
+	  "addresses where DSNs arrive (the envelope sender of list mail); "
+	  "bounces of our tokened mail are recorded" },
+	{ "ComplaintMailbox", T_MAILBOXES, S(complaint_mailbox), "", 0, 0,
+	  NULL, "addresses where feedback loops send ARF reports; "
+	  "complaints about our tokened mail are recorded" },
+	{ "SoftBounceLimit", T_SIZE, F(soft_limit), 0, "3", 1, STORE_SOFT_MAX,
+	  NULL, "soft bounces within SoftBounceWindow that suppress an "
+	  "address" },
+	{ "SoftBounceWindow", T_DURATION, F(soft_window), 0, "30d", 60,
+	  3650UL * 86400, NULL, "how long a soft bounce counts (s, m, h, d "
+	  "or w; default seconds)" },
+	{ "ComplaintScope", T_ENUM, F(complaint_scope_all), 0, "all", 0, 0,
+	  scope_names, "what a complaint unsubscribes from: all or list (the "
+	  "token's)" },
+	{ "KeepReports", T_BOOL, F(keep_reports), 0, "no", 0, 0, NULL,
+	  "deliver recorded bounces and complaints (for audit) instead of "
+	  "discarding them" },
+	{ "FeedbackID", T_TEMPLATE, S(feedback_id), "", 0, 0, NULL,
+	  "template of a Feedback-ID header added to list mail (%l list, %c "
+	  "campaign, %p profile, %% a %); empty: none" },
 	{ "MaxBodyBytes", T_SIZE, F(max_body), 0, "262144", 1024, 16777216,
 	  NULL, "body bytes read when looking for a token" },
 	{ "LocalPartCaseSensitive", T_BOOL, F(case_sensitive_local), 0, "no",
@@ -123,7 +154,7 @@ static const struct opt opts[] = {
 	{ "SyncHostName", T_STR, S(sync_host), "", 0, 0, NULL,
 	  "this host's name in the fleet, unique per host (empty: the host "
 	  "name)" },
-	{ "SyncMaxStaleness", T_TIME, F(sync_max_stale), 0, "12h", 0,
+	{ "SyncMaxStaleness", T_DURATION, F(sync_max_stale), 0, "12h", 0,
 	  365UL * 86400, NULL, "with SyncDatabase, list mail is tempfailed "
 	  "(451 4.3.0) until bootstrapped and while the last exchange with "
 	  "PostgreSQL is older than this (s, m, h or d; 0: never stale)" },
@@ -207,27 +238,33 @@ static int parse_nets(struct config *c, const char *v, char *err, size_t errsz)
 	return 0;
 }
 
-/* Parse a size with optional k/m/g suffix, or (T_TIME) seconds with
- * s/m/h/d, within [o->min, o->max]. */
+/* Unit suffixes of sizes (bytes) and durations (seconds). */
+struct unit {
+	char c;
+	unsigned long mul;
+};
+static const struct unit size_units[] = { { 'k', 1UL << 10 },
+	{ 'm', 1UL << 20 }, { 'g', 1UL << 30 }, { 0, 0 } };
+static const struct unit time_units[] = { { 's', 1 }, { 'm', 60 },
+	{ 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 }, { 0, 0 } };
+
+/* Parse a size (k/m/g suffix) or duration (s/m/h/d/w suffix) within
+ * [o->min, o->max]. */
 static int parse_size(const struct opt *o, const char *v, unsigned long *out,
     char *err, size_t errsz)
 {
-	static const char sizes[] = "kmg", times[] = "smhd";
-	static const unsigned long size_mult[] = { 1UL << 10, 1UL << 20,
-		1UL << 30 }, time_mult[] = { 1, 60, 3600, 86400 };
-	const char *suf = o->type == T_TIME ? times : sizes, *at;
-	const unsigned long *mult = o->type == T_TIME ? time_mult : size_mult;
+	const struct unit *u = o->type == T_DURATION ? time_units : size_units;
 	char *end;
 	unsigned long n;
 
 	errno = 0;
 	n = strtoul(v, &end, 10);
-	if (end != v && *end != '\0' &&
-	    (at = strchr(suf, tolower((unsigned char)*end))) != NULL) {
-		unsigned long m = mult[at - suf];
-		n = n > ULONG_MAX / m ? ULONG_MAX : n * m;
-		end++;
-	}
+	for (; end != v && u->c != 0; u++)
+		if (tolower((unsigned char)*end) == u->c) {
+			n = n > ULONG_MAX / u->mul ? ULONG_MAX : n * u->mul;
+			end++;
+			break;
+		}
 	if (end == v || *end != '\0' || errno || v[0] == '-' ||
 	    n < o->min || n > o->max) {
 		snprintf(err, errsz, "%s must be a number from %lu to %lu",
@@ -270,6 +307,46 @@ static int header_name_ok(const char *v)
 	return 1;
 }
 
+/* A comma- or space-separated list of addresses. */
+static int mailboxes_ok(const struct opt *o, const char *v, char *err,
+    size_t errsz)
+{
+	char one[ADDRESS_MAX + 1], norm[ADDRESS_MAX + 1];
+	int rc;
+
+	while (*(v += strspn(v, ", \t")) != '\0') {
+		size_t n = strcspn(v, ", \t");
+		snprintf(one, sizeof(one), "%.*s", (int)n, v);
+		if (n >= sizeof(one) || strpbrk(one, "<>\"") != NULL ||
+		    (rc = address_normalise(one, 0, norm, sizeof(norm))) !=
+		    ADDRESS_OK) {
+			snprintf(err, errsz, "%s: \"%s\": %s", o->name, one,
+			    n >= sizeof(one) || strpbrk(one, "<>\"") ?
+			    "not a plain address" : address_strerror(rc));
+			return -1;
+		}
+		v += n;
+	}
+	return 0;
+}
+
+/* A FeedbackID template: known escapes, and room for the longest ids. */
+static int template_ok(const struct opt *o, const char *v, char *err,
+    size_t errsz)
+{
+	char id[TOKEN_FIELD_MAX + 1], out[HEADER_FEEDBACK_MAX];
+
+	memset(id, 'x', TOKEN_FIELD_MAX);
+	id[TOKEN_FIELD_MAX] = '\0';
+	if (header_feedback_id(out, sizeof(out), v, id, id, id) < 0) {
+		snprintf(err, errsz, "%s: only %%l, %%c, %%p and %%%% may "
+		    "follow %%, and the value must fit %d octets with 64-"
+		    "character ids", o->name, HEADER_FEEDBACK_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
 /* Type-specific checks of string values. */
 static int check_str(const struct opt *o, const char *v, char *err,
     size_t errsz)
@@ -297,6 +374,12 @@ static int check_str(const struct opt *o, const char *v, char *err,
 		snprintf(err, errsz, "%s: %s", o->name, address_strerror(rc));
 		return -1;
 	}
+	if (o->type == T_MAILBOX && v[strspn(v, MAILTO_SAFE)] != '\0') {
+		snprintf(err, errsz, "%s: '%c' would have to be escaped in a "
+		    "mailto URI; use letters, digits and . - _ + only", o->name,
+		    v[strspn(v, MAILTO_SAFE)]);
+		return -1;
+	}
 	if (o->type == T_MAILBOX && v[0] != '\0' &&
 	    !ref_mailbox_fits(v)) {
 		snprintf(err, errsz, "%s: local part too long to carry a "
@@ -304,6 +387,11 @@ static int check_str(const struct opt *o, const char *v, char *err,
 		    REF_TEXT);
 		return -1;
 	}
+	if (o->type == T_MAILBOXES && mailboxes_ok(o, v, err, errsz) < 0)
+		return -1;
+	if (o->type == T_TEMPLATE && v[0] != '\0' && template_ok(o, v, err,
+	    errsz) < 0)
+		return -1;
 	if (o->type == T_URL && v[0] != '\0' &&
 	    strncasecmp(v, "https://", 8) != 0 &&
 	    strncasecmp(v, "http://", 7) != 0) {
@@ -311,8 +399,17 @@ static int check_str(const struct opt *o, const char *v, char *err,
 		    o->name);
 		return -1;
 	}
+	/* unsub-httpd finds the token in the path; a query
+	 * would carry it where it never looks, and every link would 404 */
+	if (o->type == T_URL && v[0] != '\0' &&
+	    (strchr(v, '?') != NULL || strchr(strstr(v, "//") + 2, '/') ==
+	    NULL)) {
+		snprintf(err, errsz, "%s must end in a path the token completes: "
+		    "no ?query, and a / after the host", o->name);
+		return -1;
+	}
 	if (strpbrk(v, "<>\" \t") != NULL && o->type != T_STR &&
-	    o->type != T_PATH) {
+	    o->type != T_PATH && o->type != T_MAILBOXES) {
 		snprintf(err, errsz, "%s must not contain spaces, quotes or "
 		    "angle brackets", o->name);
 		return -1;
@@ -320,17 +417,25 @@ static int check_str(const struct opt *o, const char *v, char *err,
 	return 0;
 }
 
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+/* The option named key (case-insensitive), or NULL. */
+static const struct opt *opt_find(const char *key)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (strcasecmp(key, opts[i].name) == 0)
+			return &opts[i];
+	return NULL;
+}
+
 int config_set(struct config *c, const char *key, const char *value,
     char *err, size_t errsz)
 {
-	const struct opt *o = NULL;
+	const struct opt *o = opt_find(key);
 	char *p, *end;
 	unsigned long n;
 	enum log_level lvl;
 
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-		if (strcasecmp(key, opts[i].name) == 0)
-			o = &opts[i];
 	if (o == NULL) {
 		snprintf(err, errsz, "unknown key \"%s\"", key);
 		return -1;
@@ -338,7 +443,7 @@ int config_set(struct config *c, const char *key, const char *value,
 	p = (char *)c + o->off;
 	switch (o->type) {
 	case T_STR: case T_MAILBOX: case T_URL: case T_PATH: case T_SOCKET:
-	case T_HEADER:
+	case T_HEADER: case T_MAILBOXES: case T_TEMPLATE:
 		if (strlen(value) >= o->size) {
 			snprintf(err, errsz, "%s value longer than %zu "
 			    "characters", o->name, o->size - 1);
@@ -353,7 +458,7 @@ int config_set(struct config *c, const char *key, const char *value,
 			return 0;
 		snprintf(err, errsz, "%s must be yes or no", o->name);
 		return -1;
-	case T_SIZE: case T_TIME:
+	case T_SIZE: case T_DURATION:
 		if (parse_size(o, value, &n, err, errsz) < 0)
 			return -1;
 		*(size_t *)p = n;
@@ -392,7 +497,7 @@ void config_defaults(struct config *c)
 	char err[256];
 
 	memset(c, 0, sizeof(*c));
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+	for (size_t i = 0; i < N_OPTS; i++)
 		(void)config_set(c, opts[i].name, opts[i].def, err, sizeof(err));
 }
 
@@ -409,11 +514,59 @@ static char *trim(char *s)
 	return s;
 }
 
+/* Where key was set: " (line N)", or "" for its default. */
+static const char *where(const unsigned *line, const char *key, char *buf,
+    size_t bufsz)
+{
+	unsigned l = line[opt_find(key) - opts];
+
+	if (l == 0)
+		return "";
+	snprintf(buf, bufsz, " (line %u)", l);
+	return buf;
+}
+
+/* What no single line shows: settings that contradict each other.  line
+ * says where each key was set (0: its default). */
+static int check_whole(const struct config *c, const unsigned *line,
+    char *err, size_t errsz)
+{
+	static const char *const names[] = { "ListHeader", "ProfileHeader",
+	    "CampaignHeader", HEADER_LU, HEADER_LUP };	/* keys, then ours */
+	const char *hdrs[] = { c->list_header, c->profile_header,
+	    c->campaign_header, HEADER_LU, HEADER_LUP };
+	char w1[32], w2[32];
+
+	if (c->list_header[0] == '\0') {
+		snprintf(err, errsz, "ListHeader is empty%s: it marks list mail",
+		    where(line, "ListHeader", w1, sizeof(w1)));
+		return -1;
+	}
+	for (size_t i = 0; i < 3; i++)
+		for (size_t j = i + 1; j < 5; j++) {
+			if (hdrs[i][0] == '\0' || strcasecmp(hdrs[i], hdrs[j]))
+				continue;
+			snprintf(err, errsz, "%s%s names the same header as "
+			    "%s%s", names[i], where(line, names[i], w1,
+			    sizeof(w1)), names[j], j < 3 ? where(line,
+			    names[j], w2, sizeof(w2)) : "");
+			return -1;
+		}
+	if (c->map_max != 0 && c->map_max < c->map_size) {
+		snprintf(err, errsz, "DatabaseMapMax %zu%s is below "
+		    "DatabaseMapSize %zu%s", c->map_max, where(line,
+		    "DatabaseMapMax", w1, sizeof(w1)), c->map_size,
+		    where(line, "DatabaseMapSize", w2, sizeof(w2)));
+		return -1;
+	}
+	return 0;
+}
+
 int config_load(const char *path, struct config *c, char *err, size_t errsz)
 {
 	FILE *fp = NULL;
 	char line[4096], msg[512];
-	unsigned lineno = 0;
+	unsigned lineno = 0, set_at[N_OPTS] = { 0 };
 	int rc = 0;
 
 	if ((fp = fopen(path, "re")) == NULL) {
@@ -421,29 +574,46 @@ int config_load(const char *path, struct config *c, char *err, size_t errsz)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		char *key, *value;
+		char *key = line, *value;
+		const struct opt *o;
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(fp)) {
 			snprintf(err, errsz, "%s:%u: line too long", path, lineno);
 			rc = -1;
 			goto done;
 		}
-		line[strcspn(line, "#")] = '\0';
-		key = trim(line);
+		/* A UTF-8 byte order mark (Windows editors write one) says
+		 * only how the file is encoded: skipped, not read as part of
+		 * the first key. */
+		if (lineno == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+			key += 3;
+		key[strcspn(key, "#")] = '\0';
+		key = trim(key);
 		if (*key == '\0')
 			continue;
 		value = key + strcspn(key, " \t");
 		if (*value != '\0')
 			*value++ = '\0';
 		value = trim(value);
+		if ((o = opt_find(key)) != NULL && set_at[o - opts] != 0) {
+			snprintf(err, errsz, "%s:%u: %s given twice (first at "
+			    "%s:%u): keep one line", path, lineno, o->name,
+			    path, set_at[o - opts]);
+			rc = -1;
+			goto done;
+		}
 		if (config_set(c, key, value, msg, sizeof(msg)) < 0) {
 			snprintf(err, errsz, "%s:%u: %s", path, lineno, msg);
 			rc = -1;
 			goto done;
 		}
+		set_at[o - opts] = lineno;
 	}
 	if (ferror(fp)) {
 		snprintf(err, errsz, "%s: read error", path);
+		rc = -1;
+	} else if (check_whole(c, set_at, msg, sizeof(msg)) < 0) {
+		snprintf(err, errsz, "%s: %s", path, msg);
 		rc = -1;
 	}
 done:
@@ -492,6 +662,6 @@ int config_internal(const struct config *c, const struct sockaddr *sa)
 void config_dump_keys(void (*fn)(const char *key, const char *doc, void *),
     void *arg)
 {
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+	for (size_t i = 0; i < N_OPTS; i++)
 		fn(opts[i].name, opts[i].doc, arg);
 }

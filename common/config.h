@@ -45,6 +45,13 @@ struct config {
 	char suppressed_reply[CONFIG_STR_MAX];
 	enum config_storefail store_failure;
 	int keep_consumed;			/* KeepUnsubscribes */
+	char bounce_mailbox[CONFIG_STR_MAX];	/* BounceMailbox */
+	char complaint_mailbox[CONFIG_STR_MAX];	/* ComplaintMailbox */
+	size_t soft_limit;			/* SoftBounceLimit */
+	size_t soft_window;			/* SoftBounceWindow, seconds */
+	int complaint_scope_all;		/* ComplaintScope all */
+	int keep_reports;			/* KeepReports */
+	char feedback_id[CONFIG_STR_MAX];	/* FeedbackID template */
 	int pass_untokened;			/* PassUnrecognised */
 	size_t max_body;			/* MaxBodyBytes */
 	size_t map_size;			/* DatabaseMapSize */

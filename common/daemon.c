@@ -17,6 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "daemon.h"
 #include "log.h"
 
@@ -128,12 +132,32 @@ int daemon_socket_dir(const char *path, char *err, size_t errsz)
 	return -1;
 }
 
+/* The store already on disk fits under DatabaseMapMax: LMDB maps at
+ * least the file's size, so a smaller limit would never hold. */
+static int map_fits(const struct config *cfg, char *err, size_t errsz)
+{
+	char path[CONFIG_PATH_MAX + 16];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", cfg->database);
+	if (cfg->map_max == 0 || stat(path, &sb) < 0 ||
+	    (size_t)sb.st_size <= cfg->map_max)
+		return 0;
+	snprintf(err, errsz, "DatabaseMapMax %zu is below the size of %s "
+	    "(%lld bytes): raise it", cfg->map_max, path,
+	    (long long)sb.st_size);
+	return -1;
+}
+
 /* daemon_check's child: become the user, then look at every path. */
 static int check_as(const struct daemon_args *a, const char *user,
     const struct config *cfg, const char *path, char *err, size_t errsz)
 {
+	struct store_opts ro = { .read_only = 1 };
+	struct store *st;
 	struct passwd *pw;
 	const char *who;
+	int rc;
 
 	if (become(a, user, err, errsz) < 0 ||
 	    (path != NULL && daemon_socket_dir(path, err, errsz) < 0))
@@ -146,12 +170,21 @@ static int check_as(const struct daemon_args *a, const char *user,
 		    who, cfg->database);
 		return -1;
 	}
+	if (map_fits(cfg, err, errsz) < 0)
+		return -1;
 	if (access(cfg->key_file, R_OK) < 0) {
 		snprintf(err, errsz, "key file %s: %s as %s (unsubctl genkey "
 		    "creates it; chown %s %s; chmod 0600 %s)", cfg->key_file,
 		    strerror(errno), who, who, cfg->key_file, cfg->key_file);
 		return -1;
 	}
+	/* a truncated or corrupt data.mdb, as the open at start sees it (no
+	 * store yet is a new one) */
+	if ((rc = store_open(cfg->database, &ro, &st)) == STORE_ECORRUPT) {
+		snprintf(err, errsz, "store: %s", store_strerror(rc));
+		return -1;
+	}
+	store_close(st);
 	return 0;
 }
 
@@ -446,4 +479,47 @@ int daemon_parse_listen(const char *s, struct sockaddr_storage *ss)
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons((uint16_t)port);
 	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
+}
+
+/* OpenSSL's first queued error, for a message; the queue is emptied. */
+static const char *tls_reason(void)
+{
+	static __thread char buf[256];
+	unsigned long e = ERR_get_error();
+
+	if (e == 0)
+		return "no PEM data";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
+}
+
+int daemon_tls_pair(const char *cert_pem, const char *key_pem,
+    const char *cert_path, const char *key_path, char *err, size_t errsz)
+{
+	BIO *cb = BIO_new_mem_buf(cert_pem, -1);
+	BIO *kb = BIO_new_mem_buf(key_pem, -1);
+	X509 *x = NULL;
+	EVP_PKEY *k = NULL;
+	int rc = -1;
+
+	if (cb == NULL || kb == NULL)
+		snprintf(err, errsz, "TLS check: %s", tls_reason());
+	else if ((x = PEM_read_bio_X509(cb, NULL, NULL, NULL)) == NULL)
+		snprintf(err, errsz, "HTTPCertificate %s: not a PEM "
+		    "certificate: %s", cert_path, tls_reason());
+	else if ((k = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL)) == NULL)
+		snprintf(err, errsz, "HTTPKey %s: not a PEM private key (or "
+		    "one with a passphrase): %s", key_path, tls_reason());
+	else if (X509_check_private_key(x, k) != 1)
+		snprintf(err, errsz, "HTTPKey %s is not the key of "
+		    "HTTPCertificate %s: %s", key_path, cert_path, tls_reason());
+	else
+		rc = 0;
+	ERR_clear_error();
+	EVP_PKEY_free(k);
+	X509_free(x);
+	BIO_free(kb);
+	BIO_free(cb);
+	return rc;
 }

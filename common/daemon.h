@@ -21,10 +21,16 @@ int daemon_args(int argc, char **argv, const char *default_config,
     struct daemon_args *a);
 /* -n: what start-up needs, checked as the user the daemon will run as:
  * not root, the unix socket's directory (when `socket` is set) and the
- * store directory writable, the key file readable.  -1 with err (the
+ * store directory writable, a store on disk no larger than DatabaseMapMax,
+ * the key file readable.  -1 with err (the
  * path, strerror and the fix) on the first that fails. */
 int daemon_check(const struct daemon_args *a, const struct config *cfg,
     const char *socket, char *err, size_t errsz);
+/* HTTPCertificate and HTTPKey (their PEM texts, paths for messages) are a
+ * certificate and its private key.  -1 with err naming the file and
+ * OpenSSL's reason. */
+int daemon_tls_pair(const char *cert_pem, const char *key_pem,
+    const char *cert_path, const char *key_path, char *err, size_t errsz);
 /* Start logging as `ident`, take User from the config unless -u was
  * given, and unless in the foreground fork: the parent exits 0 once the
  * child calls daemon_ready, else with the child's status (its reason on

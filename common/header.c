@@ -1,5 +1,6 @@
-/* header.c - format List-Unsubscribe (RFC 2369) for one recipient.  Built
- * with memcpy, not snprintf: it runs for every bulk message. */
+/* header.c - format List-Unsubscribe (RFC 2369) for one recipient, and
+ * Feedback-ID.  Built with memcpy, not snprintf: it runs for every bulk
+ * message. */
 #include <string.h>
 
 #include "header.h"
@@ -97,4 +98,33 @@ int header_list_unsubscribe(char *out, size_t outsz, const char *fold,
 		return -1;
 	*o.p = '\0';
 	return (int)(o.p - out);
+}
+
+int header_feedback_id(char *out, size_t outsz, const char *tmpl,
+    const char *list, const char *campaign, const char *profile)
+{
+	size_t o = 0;
+
+	for (const char *p = tmpl; *p != '\0'; p++) {
+		const char *s = p;
+		size_t n = 1;
+		if (*p == '%') {
+			switch (*++p) {
+			case 'l': s = list; break;
+			case 'c': s = campaign; break;
+			case 'p': s = profile; break;
+			case '%': s = p; break;
+			default: return -1;
+			}
+			n = *p == '%' ? 1 : strlen(s);
+		}
+		if (o + n >= outsz)
+			return -1;
+		memcpy(out + o, s, n);
+		o += n;
+	}
+	if (outsz == 0)
+		return -1;
+	out[o] = '\0';
+	return (int)o;
 }

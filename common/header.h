@@ -9,6 +9,8 @@
 #define HEADER_LUP_VALUE "List-Unsubscribe=One-Click"
 #define HEADER_VALUE_MAX 2048
 #define HEADER_LINE_MAX 998	/* RFC 5322 2.1.1, CRLF excluded */
+#define HEADER_FB "Feedback-ID"
+#define HEADER_FEEDBACK_MAX 512	/* a Feedback-ID value, NUL included */
 
 /*
  * Write the List-Unsubscribe value: <URL_BASE URL_TOKEN> first (when
@@ -22,5 +24,13 @@
 int header_list_unsubscribe(char *out, size_t outsz, const char *fold,
     const char *url_base, const char *url_token, const char *mailto,
     const char *mail_token);
+
+/*
+ * Expand a FeedbackID template: %l the list, %c the campaign, %p the
+ * profile, %% a "%".  Returns the length, or -1 for another escape or a
+ * value that does not fit outsz.
+ */
+int header_feedback_id(char *out, size_t outsz, const char *tmpl,
+    const char *list, const char *campaign, const char *profile);
 
 #endif

@@ -87,20 +87,47 @@ static int read_keys(FILE *fp, const char *path, struct keyring *kr,
 	return KEYRING_OK;
 }
 
+/* Open a file for reading only if it is a regular file: O_NONBLOCK, so
+ * that a FIFO or a device named by mistake does not hang the open, and
+ * fstat before the first read.  Returns the descriptor or -1. */
+static int open_regular(const char *path, char *err, size_t errsz)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) < 0)
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+	else if (!S_ISREG(sb.st_mode))
+		snprintf(err, errsz, "%s: not a regular file", path);
+	else
+		return fd;
+	close(fd);
+	return -1;
+}
+
 int keyring_load(const char *path, struct keyring **out, char *err,
     size_t errsz)
 {
 	struct keyring *kr = NULL;
 	FILE *fp = NULL;
-	int rc;
+	int fd, rc;
 
 	*out = NULL;
 	if ((kr = calloc(1, sizeof(*kr))) == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return KEYRING_EIO;
 	}
-	if ((fp = fopen(path, "re")) == NULL) {
+	if ((fd = open_regular(path, err, errsz)) < 0) {
+		rc = KEYRING_EIO;
+		goto done;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		close(fd);
 		rc = KEYRING_EIO;
 		goto done;
 	}

@@ -43,16 +43,39 @@ int log_level_parse(const char *name, enum log_level *out)
 	return -1;
 }
 
-/* Emit one message at `level` to the configured sinks. */
+/* Copy `in` to out (outsz > 0) with each control character (below 0x20,
+ * and DEL) written as \xHH: a message carries addresses, headers and URLs
+ * from the network, and a CR or LF in one must not start a forged log
+ * line.  Bytes over 0x7f (UTF-8) pass; a message too long is cut. */
+static void log_escape(const char *in, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	for (; *in != '\0'; in++) {
+		unsigned char c = (unsigned char)*in;
+		int ctl = c < 0x20 || c == 0x7f;
+
+		if (n + (ctl ? 4 : 1) >= outsz)
+			break;
+		if (ctl)
+			n += (size_t)snprintf(out + n, outsz - n, "\\x%02x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+}
+
+/* Emit one message at `level` to the configured sinks, escaped. */
 static void log_emit(enum log_level level, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *tag[] = { "error", "warning", "info", "debug" };
-	char buf[2048];
+	char raw[2048], buf[2048];
 
 	if (level > log_max)
 		return;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	log_escape(raw, buf, sizeof(buf));
 	if (log_syslog)
 		syslog(prio[level], "%s: %s", tag[level], buf);
 	if (log_stderr || !log_syslog)

@@ -1,13 +1,16 @@
 /* mailparse.c - find unsubscribe token candidates in a reply: the Subject
  * (RFC 2047) and the MIME body (quoted-printable, base64, multipart, HTML),
  * undoing line wrapping and reply quoting.  Bounded: at most max_body bytes
- * of body, MAILPARSE_HDR_MAX of Subject, CAND_MAX candidates, DEPTH_MAX
- * levels of multipart. */
+ * of body, MAILPARSE_HDR_MAX of Subject, MAILPARSE_WORK_MAX bytes of
+ * candidates and MAILPARSE_TIME_MAX seconds per message, DEPTH_MAX levels
+ * of multipart.  Not by a count of candidates: forged token-like lines
+ * would use it up before the real token (each line yields its joins). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "buf.h"
 #include "codec.h"
@@ -16,7 +19,7 @@
 
 #define MAILPARSE_HDR_MAX 8192
 #define CAND_MIN 40
-#define CAND_MAX 64
+#define SEEN_MAX 64	/* recent candidates not tried again */
 #define JOIN_LINES 16	/* lines one wrapped token may span */
 #define DEPTH_MAX 8
 
@@ -28,12 +31,16 @@ struct mailparse {
 	char cte[64];		/* top-level Content-Transfer-Encoding */
 };
 
-/* The candidates already yielded, and where they go. */
+/* The candidates recently yielded, the work left, and where they go. */
 struct emit {
 	mailparse_fn fn;
+	mailparse_part_fn part_fn;	/* set: leaf parts go here instead */
 	void *arg;
-	char *seen[CAND_MAX];
+	char *seen[SEEN_MAX];	/* a ring: seen[n_seen % SEEN_MAX] next */
+	size_t seen_len[SEEN_MAX];
 	size_t n_seen;
+	size_t work;		/* candidate bytes yielded */
+	struct timespec deadline;
 	int stop;
 };
 
@@ -95,22 +102,60 @@ int mailparse_body(struct mailparse *mp, const uint8_t *data, size_t len)
 	    MAILPARSE_ENOMEM;
 }
 
-/* Yield one candidate unless seen before; sets e->stop when fn says so. */
+/* 1 when the work budget (bytes or time) is spent. */
+static int spent(const struct emit *e)
+{
+	struct timespec now;
+
+	if (e->work >= MAILPARSE_WORK_MAX)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > e->deadline.tv_sec || (now.tv_sec ==
+	    e->deadline.tv_sec && now.tv_nsec >= e->deadline.tv_nsec);
+}
+
+/* Yield one candidate unless among the recent ones; sets e->stop when fn
+ * says so. */
 static void emit(struct emit *e, const char *s, size_t len)
 {
+	size_t n = e->n_seen < SEEN_MAX ? e->n_seen : SEEN_MAX;
+	size_t slot = e->n_seen % SEEN_MAX;
 	int rc;
 
-	if (e->stop || len < CAND_MIN || len >= TOKEN_TEXT_MAX ||
-	    e->n_seen == CAND_MAX)
+	if (e->stop || len < CAND_MIN || len >= TOKEN_TEXT_MAX || spent(e))
 		return;
-	for (size_t i = 0; i < e->n_seen; i++)
-		if (strlen(e->seen[i]) == len && memcmp(e->seen[i], s, len) == 0)
+	for (size_t i = 0; i < n; i++)
+		if (e->seen_len[i] == len && memcmp(e->seen[i], s, len) == 0)
 			return;
-	if ((e->seen[e->n_seen] = strndup(s, len)) == NULL)
+	free(e->seen[slot]);
+	if ((e->seen[slot] = strndup(s, len)) == NULL)
 		return;
+	e->seen_len[slot] = len;
 	e->n_seen++;
+	e->work += len;
 	if ((rc = e->fn(s, len, e->arg)) != 0)
 		e->stop = rc;
+}
+
+/* Start a search: candidates to fn (or leaf parts to part_fn) within the
+ * work budget from now. */
+static void emit_init(struct emit *e, mailparse_fn fn,
+    mailparse_part_fn part_fn, void *arg)
+{
+	memset(e, 0, sizeof(*e));
+	e->fn = fn;
+	e->part_fn = part_fn;
+	e->arg = arg;
+	clock_gettime(CLOCK_MONOTONIC, &e->deadline);
+	e->deadline.tv_sec += MAILPARSE_TIME_MAX;
+}
+
+/* Forget the candidates seen; returns what fn last said. */
+static int emit_done(struct emit *e)
+{
+	for (size_t i = 0; i < SEEN_MAX; i++)
+		free(e->seen[i]);
+	return e->stop;
 }
 
 /* Skip a reply quote prefix (">", "> >", ...) at the start of a line. */
@@ -164,7 +209,7 @@ static void scan_text(struct emit *e, const char *t, size_t len)
 	struct buf joined = BUF_INIT;
 	size_t i = 0;
 
-	while (i < len && !e->stop && e->n_seen < CAND_MAX) {
+	while (i < len && !e->stop && !spent(e)) {
 		size_t eol = i, end, j;
 		while (eol < len && t[eol] != '\n')
 			eol++;
@@ -415,7 +460,8 @@ static void part(struct emit *e, const char *ctype, const char *cte,
 		multipart(e, ctype, data + i, len - i, depth + 1);
 		return;
 	}
-	if (ctype[0] != '\0' && strncasecmp(ctype, "text/", 5) != 0)
+	if (e->part_fn == NULL && ctype[0] != '\0' &&
+	    strncasecmp(ctype, "text/", 5) != 0)
 		return;
 	if (strncasecmp(cte, "quoted-printable", 16) == 0)
 		qp_decode(&dec, data + i, len - i, 0);
@@ -423,7 +469,9 @@ static void part(struct emit *e, const char *ctype, const char *cte,
 		b64_decode(&dec, data + i, len - i);
 	else
 		buf_add(&dec, data + i, len - i);
-	if (dec.p != NULL && strncasecmp(ctype, "text/html", 9) == 0) {
+	if (e->part_fn != NULL)
+		e->stop = e->part_fn(ctype, dec.p ? dec.p : "", dec.len, e->arg);
+	else if (dec.p != NULL && strncasecmp(ctype, "text/html", 9) == 0) {
 		html_text(&text, dec.p, dec.len);
 		if (text.p != NULL)
 			scan_text(e, text.p, text.len);
@@ -466,9 +514,10 @@ static void rfc2047(struct buf *out, const char *s)
 
 int mailparse_candidates(struct mailparse *mp, mailparse_fn fn, void *arg)
 {
-	struct emit e = { .fn = fn, .arg = arg };
+	struct emit e;
 	struct buf subj = BUF_INIT;
 
+	emit_init(&e, fn, NULL, arg);
 	rfc2047(&subj, mp->subject);
 	if (subj.p != NULL)
 		scan_text(&e, subj.p, subj.len);
@@ -476,7 +525,25 @@ int mailparse_candidates(struct mailparse *mp, mailparse_fn fn, void *arg)
 		part(&e, mp->ctype[0] ? mp->ctype : "text/plain", mp->cte,
 		    mp->body.p, mp->body.len, 0);
 	buf_free(&subj);
-	for (size_t i = 0; i < e.n_seen; i++)
-		free(e.seen[i]);
-	return e.stop;
+	return emit_done(&e);
+}
+
+int mailparse_text(const char *text, size_t len, mailparse_fn fn, void *arg)
+{
+	struct emit e;
+
+	emit_init(&e, fn, NULL, arg);
+	scan_text(&e, text, len);
+	return emit_done(&e);
+}
+
+int mailparse_parts(struct mailparse *mp, mailparse_part_fn fn, void *arg)
+{
+	struct emit e;
+
+	emit_init(&e, NULL, fn, arg);
+	if (mp->body.len > 0)
+		part(&e, mp->ctype[0] ? mp->ctype : "text/plain", mp->cte,
+		    mp->body.p, mp->body.len, 0);
+	return emit_done(&e);
 }

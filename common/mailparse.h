@@ -30,14 +30,32 @@ int mailparse_header(struct mailparse *mp, const char *name,
  * rest is ignored. */
 int mailparse_body(struct mailparse *mp, const uint8_t *data, size_t len);
 
+#define MAILPARSE_WORK_MAX (16u << 20)	/* candidate bytes per message */
+#define MAILPARSE_TIME_MAX 2		/* seconds per message */
+
 /*
  * Call fn for each candidate token text found, Subject first then body parts
- * in order, each at most once; stop when fn returns non-zero and return that
- * value.  Candidates are decoded text (RFC 2047, quoted-printable, base64,
- * HTML) with wrapping and quote prefixes undone, in the token alphabets
- * (base32 and base64url), at least 40 characters long.
+ * in order, none again within 64 candidates; stop when fn returns non-zero and
+ * return that value.  Candidates are decoded text (RFC 2047,
+ * quoted-printable, base64, HTML) with wrapping and quote prefixes undone,
+ * in the token alphabets (base32 and base64url), at least 40 characters
+ * long.  The search ends after MAILPARSE_WORK_MAX bytes of candidates or
+ * MAILPARSE_TIME_MAX seconds, however many candidates that is.
  */
 typedef int (*mailparse_fn)(const char *cand, size_t len, void *arg);
 int mailparse_candidates(struct mailparse *mp, mailparse_fn fn, void *arg);
+/* The same for one decoded text (a header value, say). */
+int mailparse_text(const char *text, size_t len, mailparse_fn fn, void *arg);
+
+/*
+ * Call fn for each leaf MIME part of the message, in order, multiparts
+ * walked as for candidates (same bounds): its Content-Type and its content
+ * with the transfer encoding undone (data need not end in NUL).  Every
+ * type is given, message/rfc822 unopened.  Stops when fn returns non-zero
+ * and returns that value.
+ */
+typedef int (*mailparse_part_fn)(const char *ctype, const char *data,
+    size_t len, void *arg);
+int mailparse_parts(struct mailparse *mp, mailparse_part_fn fn, void *arg);
 
 #endif

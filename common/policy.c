@@ -8,6 +8,7 @@
 
 #include "mint.h"
 #include "policy.h"
+#include "report.h"
 
 void policy_msg_reset(struct policy_msg *m)
 {
@@ -24,8 +25,10 @@ int policy_rcpt(const struct config *cfg, struct policy_msg *m,
 	struct policy_recipient *r;
 	uint8_t ref[REF_LEN];
 
-	if (m->n_rcpt == POLICY_RCPT_MAX)
-		return -1;
+	if (m->n_rcpt == POLICY_RCPT_MAX) {
+		m->n_over++;
+		return 0;
+	}
 	if (m->n_rcpt == m->cap_rcpt) {
 		size_t cap = m->cap_rcpt ? m->cap_rcpt * 2 : 4;
 		void *p = realloc(m->rcpt, cap * sizeof(*m->rcpt));
@@ -42,13 +45,14 @@ int policy_rcpt(const struct config *cfg, struct policy_msg *m,
 	if (address_normalise(raw, cfg->case_sensitive_local, r->norm,
 	    sizeof(r->norm)) != ADDRESS_OK)
 		r->norm[0] = '\0';
-	if (cfg->mailbox[0] == '\0')
-		return 0;
 	r->mailbox = ref_rcpt(raw, cfg->mailbox, ref);
 	if (r->mailbox == 2 && !m->has_ref) {
 		memcpy(m->ref, ref, sizeof(ref));
 		m->has_ref = 1;
 	}
+	if (r->mailbox == 0 && (report_mailbox(cfg->bounce_mailbox, raw) ||
+	    report_mailbox(cfg->complaint_mailbox, raw)))
+		r->mailbox = m->report = 3;
 	if (r->mailbox && m->mp == NULL &&
 	    (m->mp = mailparse_new(cfg->max_body)) == NULL)
 		return -1;
@@ -91,6 +95,8 @@ void policy_header(const struct config *cfg, struct policy_msg *m,
 		m->n_lu++;
 	else if (strcasecmp(name, HEADER_LUP) == 0)
 		m->n_lup++;
+	else if (strcasecmp(name, HEADER_FB) == 0)
+		m->n_fbid++;
 }
 
 int policy_wants_body(const struct policy_msg *m)
@@ -153,8 +159,8 @@ static int marker_ids(const struct config *cfg, const struct policy_msg *m,
 	    token_id_ok(m->campaign, 0))
 		return 0;
 	snprintf(e->log, sizeof(e->log), "outbound: %s, profile or campaign "
-	    "id empty, \"*\", over %d characters or not visible ASCII; no "
-	    "headers added", cfg->list_header, TOKEN_FIELD_MAX);
+	    "id empty, \"*\", over %d characters, not visible ASCII or with a "
+	    "comma; no headers added", cfg->list_header, TOKEN_FIELD_MAX);
 	e->warn = 1;
 	return -1;
 }
@@ -165,7 +171,6 @@ static long drop_suppressed(const struct config *cfg, struct store *st,
     struct policy_msg *m, struct policy_edits *e, size_t *kept)
 {
 	long remain = 0;
-	size_t off = 0;
 
 	if ((e->del_rcpt = calloc(m->n_rcpt, sizeof(size_t))) == NULL) {
 		policy_store_failed(e, "outbound", STORE_EIO,
@@ -183,14 +188,9 @@ static long drop_suppressed(const struct config *cfg, struct store *st,
 			    OUT_TEMPFAIL(cfg));
 			return -1;
 		}
-		if (supp) {
+		if (supp)
 			e->del_rcpt[e->n_del_rcpt++] = i;
-			off += (size_t)snprintf(e->tag + off, off < sizeof(e->tag)
-			    ? sizeof(e->tag) - off : 0, "%s%s",
-			    off ? ", " : "", m->rcpt[i].norm);
-			if (off >= sizeof(e->tag))
-				off = sizeof(e->tag);
-		} else if (remain++ == 0)
+		else if (remain++ == 0)
 			*kept = i;
 	}
 	return remain;
@@ -213,6 +213,27 @@ static void all_suppressed(const struct config *cfg,
 		e->verdict = POLICY_DISCARD;
 }
 
+/* SuppressedAction tag: keep every recipient and say in the header how
+ * many are suppressed; it names the address only to its sole recipient,
+ * never one recipient's address to the others.  The log names them all. */
+static void tag_suppressed(const struct policy_msg *m,
+    struct policy_edits *e)
+{
+	size_t off;
+
+	if (m->n_rcpt == 1)
+		snprintf(e->tag, sizeof(e->tag), "%s", m->rcpt[0].norm);
+	else
+		snprintf(e->tag, sizeof(e->tag), "%zu of %zu recipients",
+		    e->n_del_rcpt, m->n_rcpt);
+	off = (size_t)snprintf(e->log, sizeof(e->log), "outbound list=%s: "
+	    "suppressed recipients tagged, not removed:", m->list);
+	for (size_t i = 0; i < e->n_del_rcpt && off < sizeof(e->log); i++)
+		off += (size_t)snprintf(e->log + off, sizeof(e->log) - off,
+		    "%s %s", i ? "," : "", m->rcpt[e->del_rcpt[i]].norm);
+	e->n_del_rcpt = 0;
+}
+
 /* 1 when the suppressed recipients, or the `remain` others, decide the
  * message (tagged, rejected, discarded, or not personalisable); 0 when
  * one recipient is left to get the headers. */
@@ -220,13 +241,9 @@ static int recipients_decide(const struct config *cfg,
     const struct policy_msg *m, struct policy_edits *e, long remain)
 {
 	if (e->n_del_rcpt > 0 && cfg->suppressed_action == CONFIG_SUPP_TAG) {
-		e->n_del_rcpt = 0;	/* tag only: keep every recipient */
-		snprintf(e->log, sizeof(e->log), "outbound list=%s: "
-		    "suppressed recipients tagged, not removed: %s", m->list,
-		    e->tag);
+		tag_suppressed(m, e);
 		return 1;
 	}
-	e->tag[0] = '\0';
 	if (remain == 0) {
 		all_suppressed(cfg, m, e);
 		return 1;
@@ -306,6 +323,11 @@ static void add_headers(const struct config *cfg, const struct keyring *kr,
 	del_header(e, HEADER_LU, m->n_lu);
 	del_header(e, HEADER_LUP, m->n_lup);
 	e->add_lup = cfg->url[0] != '\0';
+	/* the application's own Feedback-ID is kept; the template was
+	 * checked to fit the longest ids */
+	if (cfg->feedback_id[0] != '\0' && m->n_fbid == 0)
+		header_feedback_id(e->fbid, sizeof(e->fbid), cfg->feedback_id,
+		    m->list, m->campaign, m->profile);
 	snprintf(e->log, sizeof(e->log), "outbound list=%s rcpt=%s%s: "
 	    "List-Unsubscribe added%s", m->list, c.address,
 	    e->n_del_rcpt ? " (suppressed recipients removed)" : "",
@@ -346,6 +368,16 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 	size_t kept = 0;
 	long remain;
 
+	if (m->n_over > 0) {
+		snprintf(e->log, sizeof(e->log), "outbound list=%s: %zu "
+		    "recipients, over %d: rejected, as not every one can be "
+		    "checked for unsubscribes; send one message per recipient",
+		    m->list, m->n_rcpt + m->n_over, POLICY_RCPT_MAX);
+		e->warn = 1;
+		set_reply(e, POLICY_REJECT, "554", "5.5.3", "too many "
+		    "recipients for list mail; send one message per recipient");
+		return;
+	}
 	if (marker_ids(cfg, m, e) < 0 || mirror_stale(cfg, st, m, e))
 		return;
 	if ((remain = drop_suppressed(cfg, st, m, e, &kept)) < 0 ||
@@ -402,6 +434,22 @@ static int find_by_ref(const struct keyring *kr, struct store *st,
 	return 0;
 }
 
+/* Drop a consumed message for our mailboxes (other recipients still get
+ * it), unless it is kept for audit. */
+static void consume(int keep, struct policy_msg *m, struct policy_edits *e)
+{
+	if (keep)
+		return;
+	if ((e->del_rcpt = calloc(m->n_rcpt, sizeof(size_t))) != NULL)
+		for (size_t i = 0; i < m->n_rcpt; i++)
+			if (m->rcpt[i].mailbox)
+				e->del_rcpt[e->n_del_rcpt++] = i;
+	if (e->del_rcpt == NULL || e->n_del_rcpt == m->n_rcpt) {
+		e->n_del_rcpt = 0;
+		e->verdict = POLICY_DISCARD;
+	}
+}
+
 /* The inbound role: find, verify and record the unsubscribe. */
 static void inbound(const struct config *cfg, const struct keyring *kr,
     struct store *st, struct policy_msg *m, struct policy_edits *e)
@@ -455,17 +503,104 @@ static void inbound(const struct config *cfg, const struct keyring *kr,
 	    "address=%s scope=%s source=mailto%s; message %s", ev.address,
 	    ev.scope, changed ? "" : " (repeat)",
 	    cfg->keep_consumed ? "kept for audit" : "discarded");
-	if (cfg->keep_consumed)
-		return;
-	/* Other recipients still get the message; only ours are dropped. */
-	if ((e->del_rcpt = calloc(m->n_rcpt, sizeof(size_t))) != NULL)
-		for (size_t i = 0; i < m->n_rcpt; i++)
-			if (m->rcpt[i].mailbox)
-				e->del_rcpt[e->n_del_rcpt++] = i;
-	if (e->del_rcpt == NULL || e->n_del_rcpt == m->n_rcpt) {
-		e->n_del_rcpt = 0;
-		e->verdict = POLICY_DISCARD;
+	consume(cfg->keep_consumed, m, e);
+}
+
+/* Where a recorded report's history event goes. */
+static void report_event(const struct config *cfg, const struct report *r,
+    struct store_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->action = STORE_UNSUBSCRIBE;
+	ev->source = r->kind == REPORT_HARD ? STORE_SRC_BOUNCE :
+	    r->kind == REPORT_SOFT ? STORE_SRC_SOFTBOUNCE : STORE_SRC_COMPLAINT;
+	strcpy(ev->address, r->claims.address);
+	strcpy(ev->scope, r->kind == REPORT_COMPLAINT &&
+	    !cfg->complaint_scope_all ? r->claims.list : STORE_SCOPE_ALL);
+	report_detail(r, ev->detail);
+}
+
+/* A report whose original holds only our mailto reference: the token
+ * it stands for.  -1 on a store error (reported in e). */
+static int report_by_ref(const struct keyring *kr, struct store *st,
+    struct report *r, struct policy_edits *e)
+{
+	int detail;
+
+	switch (ref_lookup(kr, st, r->ref, &r->claims, &detail)) {
+	case REF_OK:
+		r->found = 1;
+		report_classify(r, r->claims.address);
+		break;
+	case REF_ESTORE:
+		policy_store_failed(e, "report", detail, 1);
+		return -1;
 	}
+	return 0;
+}
+
+/* Say why a report is passed on untouched; 0 when it is to be recorded. */
+static int passed_on(const struct report *r, int rc, struct policy_edits *e)
+{
+	if (rc == REPORT_OK && r->found && r->kind != REPORT_IGNORE)
+		return 0;
+	if (rc == REPORT_OK && r->found)
+		snprintf(e->log, sizeof(e->log), "report: %s %s for %s: "
+		    "nothing to record; passed on", r->block ? r->block->action :
+		    r->type == REPORT_ARF ? r->feedback : "unmatched",
+		    r->block ? r->block->status : r->type == REPORT_ARF ?
+		    "feedback" : "recipients", r->claims.address);
+	else {
+		snprintf(e->log, sizeof(e->log), "report: %s%s; passed on",
+		    rc != REPORT_OK ? "not a DSN or ARF report" :
+		    "no valid token of ours in the returned message",
+		    r->worst == TOKEN_EAUTH ? " (forged or altered token seen)" :
+		    r->worst == TOKEN_EKEY ? " (token from an unknown key seen)" :
+		    "");
+		e->warn = r->worst != 0;
+	}
+	return 1;
+}
+
+/* The report role: a DSN or ARF report about a recipient our token in
+ * the returned original names is recorded before the 250 and consumed. */
+static void reports(const struct config *cfg, const struct keyring *kr,
+    struct store *st, struct policy_msg *m, struct policy_edits *e)
+{
+	struct report r;
+	struct store_event ev;
+	unsigned count = 0;
+	int rc = report_parse(m->mp, kr, cfg->mailbox, &r), changed = 0;
+
+	if (rc == REPORT_ENOMEM) {
+		snprintf(e->log, sizeof(e->log), "report: out of memory");
+		set_reply(e, POLICY_TEMPFAIL, "451", "4.3.0",
+		    "out of memory, try again later");
+		return;
+	}
+	if ((rc == REPORT_OK && !r.found && r.has_ref &&
+	    report_by_ref(kr, st, &r, e) < 0) || passed_on(&r, rc, e))
+		return;
+	report_event(cfg, &r, &ev);
+	rc = r.kind == REPORT_SOFT ? store_soft_bounce(st, &ev,
+	    (unsigned)cfg->soft_limit, cfg->soft_window, &count, &changed) :
+	    store_record(st, &ev, &changed);
+	if (rc != STORE_OK) {
+		policy_store_failed(e, "report", rc, 1);
+		return;
+	}
+	if (r.kind == REPORT_SOFT && ev.seq == 0)
+		snprintf(e->log, sizeof(e->log), "report: soft-bounce "
+		    "address=%s counted (%u of %zu within SoftBounceWindow); "
+		    "message %s", ev.address, count, cfg->soft_limit,
+		    cfg->keep_reports ? "kept for audit" : "discarded");
+	else
+		snprintf(e->log, sizeof(e->log), "report: %s recorded "
+		    "address=%s scope=%s source=%s%s; message %s",
+		    report_kind_name(r.kind), ev.address, ev.scope,
+		    store_source_name(ev.source), changed ? "" : " (repeat)",
+		    cfg->keep_reports ? "kept for audit" : "discarded");
+	consume(cfg->keep_reports, m, e);
 }
 
 void policy_decide(const struct config *cfg, const struct keyring *kr,
@@ -473,7 +608,9 @@ void policy_decide(const struct config *cfg, const struct keyring *kr,
 {
 	memset(e, 0, sizeof(*e));
 	e->verdict = POLICY_ACCEPT;
-	if (m->mp != NULL)
+	if (m->mp != NULL && m->report)
+		reports(cfg, kr, st, m, e);
+	else if (m->mp != NULL)
 		inbound(cfg, kr, st, m, e);
 	else if (m->trusted && m->n_list > 0)
 		outbound(cfg, kr, st, m, e);

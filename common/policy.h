@@ -1,5 +1,6 @@
 /* policy.h - what the milter does with one message: the outbound rules
- * (headers, suppression) and the inbound role (consume unsubscribes).
+ * (headers, suppression) and the inbound roles (consume unsubscribes;
+ * record bounces and complaints).
  * Knows nothing of libmilter: it fills a list of edits the caller applies. */
 #ifndef UNSUB_POLICY_H
 #define UNSUB_POLICY_H
@@ -15,12 +16,13 @@
 #include "store.h"
 #include "token.h"
 
-#define POLICY_RCPT_MAX 1000	/* SMTP allows 100; Postfix default 1000 */
+#define POLICY_RCPT_MAX 1000	/* recipients kept; Postfix's SMTP default */
 
 struct policy_recipient {
 	char *raw;			/* as given in RCPT TO, with <> */
 	char norm[ADDRESS_MAX + 1];	/* "" if not a valid address */
-	int mailbox;			/* 1: the mailbox, 2: with reference */
+	int mailbox;			/* 1: the mailbox, 2: with reference,
+					 * 3: a Bounce- or ComplaintMailbox */
 };
 
 /* One message as the callbacks saw it. */
@@ -28,12 +30,14 @@ struct policy_msg {
 	int trusted;			/* SMTP AUTH or InternalHosts */
 	struct policy_recipient *rcpt;
 	size_t n_rcpt, cap_rcpt;
+	size_t n_over;			/* past POLICY_RCPT_MAX: counted only */
 	uint8_t ref[REF_LEN];		/* from a mailbox+REF recipient */
 	int has_ref;
 	char list[TOKEN_FIELD_MAX + 2];	/* one extra: too long is seen */
 	char profile[TOKEN_FIELD_MAX + 2];
 	char campaign[TOKEN_FIELD_MAX + 2];
-	int n_list, n_profile, n_campaign, n_lu, n_lup;	/* occurrences */
+	int n_list, n_profile, n_campaign, n_lu, n_lup, n_fbid;	/* seen */
+	int report;			/* to a Bounce- or ComplaintMailbox */
 	struct mailparse *mp;		/* inbound only */
 };
 
@@ -51,6 +55,7 @@ struct policy_edits {
 	size_t n_del_rcpt;
 	char lu[HEADER_VALUE_MAX];		/* add List-Unsubscribe if set */
 	int add_lup;				/* add List-Unsubscribe-Post */
+	char fbid[HEADER_FEEDBACK_MAX];		/* add Feedback-ID if set */
 	char tag[ADDRESS_MAX + 64];		/* X-Unsub-Suppressed value */
 	char log[512];				/* one line saying what and why */
 	int warn;		/* log at warning: the operator should act */
@@ -58,7 +63,9 @@ struct policy_edits {
 
 /* Reset a message for reuse (frees recipients and the parser). */
 void policy_msg_reset(struct policy_msg *m);
-/* Add an envelope recipient; returns 0 or -1 (out of memory / too many). */
+/* Add an envelope recipient; returns 0 or -1 (out of memory).  Past
+ * POLICY_RCPT_MAX recipients are only counted: mail that is not list mail
+ * passes untouched at any count, list mail is refused in policy_decide. */
 int policy_rcpt(const struct config *cfg, struct policy_msg *m,
     const char *raw);
 /* Note one header (marker, profile, campaign, existing List-*, parser). */

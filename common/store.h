@@ -28,7 +28,14 @@ enum store_source {
 	STORE_SRC_LANDING,
 	STORE_SRC_MANUAL,
 	STORE_SRC_IMPORT,
+	STORE_SRC_BOUNCE,
+	STORE_SRC_SOFTBOUNCE,
+	STORE_SRC_COMPLAINT,
+	STORE_SRC_PREFS,	/* the preference centre's scope=choose */
 };
+#define STORE_SRC_LAST STORE_SRC_PREFS
+
+#define STORE_SOFT_MAX 100	/* largest soft-bounce limit */
 
 enum {
 	STORE_OK = 0,
@@ -80,6 +87,8 @@ struct store_entry {
 	char scope[STORE_SCOPE_MAX + 1];
 	uint64_t time;		/* when it began */
 	enum store_source source;
+	int except;		/* store_status only: an exception to "*",
+				 * the address gets this list */
 };
 
 struct store_opts {
@@ -95,8 +104,10 @@ int store_open(const char *dir, const struct store_opts *opts,
 void store_close(struct store *st);
 
 /*
- * Is `address` suppressed for `list` or for every list?  *scope_out (may be
- * NULL) receives "*" or the list.  Read-only, no lock held after return.
+ * Is `address` suppressed for `list` or for every list?  Suppressed for
+ * every list except `list` (a resubscribe to it after "*") is not
+ * suppressed.  *scope_out (may be NULL) receives "*" or the list.
+ * Read-only, no lock held after return.
  */
 int store_check(struct store *st, const char *address, const char *list,
     int *suppressed, char *scope_out, size_t scope_outsz);
@@ -104,10 +115,16 @@ int store_check(struct store *st, const char *address, const char *list,
 /*
  * Apply a change and append its history event, durably (synced) before
  * returning.  Concurrent callers in one process share one commit (group
- * commit).  Unsubscribing an already-suppressed scope is recorded in history
- * with "repeat" in the detail and sets *changed = 0; resubscribing a scope not
- * suppressed returns STORE_ENOTFOUND and records nothing.  `ev->seq` and
- * `ev->time` (when 0) are filled in.
+ * commit).  Unsubscribing an already-suppressed scope writes nothing (it
+ * is answered from a read: no history, no commit) and sets *changed = 0;
+ * resubscribing a scope not suppressed returns STORE_ENOTFOUND and records
+ * nothing.  Resubscribing a list while suppressed for "*" makes an
+ * exception: suppressed for all lists except that one; unsubscribing from
+ * "*" again (not a repeat then), or resubscribing to "*", ends every
+ * exception.  STORE_EIO when data.mdb or lock.mdb at the path are no
+ * longer the files open (nothing written, the store reopened: try again);
+ * STORE_ECORRUPT for a truncated data.mdb.  `ev->seq` and `ev->time` (when
+ * 0) are filled in.
  */
 int store_record(struct store *st, struct store_event *ev, int *changed);
 /* Apply n changes in one synced transaction (bulk import); results[i] and
@@ -115,6 +132,16 @@ int store_record(struct store *st, struct store_event *ev, int *changed);
  * that failed the whole transaction (then nothing was written). */
 int store_record_batch(struct store *st, struct store_event *ev, size_t n,
     int *results, int *changed);
+/*
+ * Count one soft bounce of ev->address at ev->time (0: now).  When it is
+ * the limit-th within `window` seconds, ev (an unsubscribe) is recorded
+ * as store_record does, in the same synced transaction, and the count
+ * starts anew; else only the count is written.  *count gets the soft
+ * bounces within the window, this one included; *changed is 0 unless a
+ * suppression began.  Group-committed with store_record.
+ */
+int store_soft_bounce(struct store *st, struct store_event *ev,
+    unsigned limit, uint64_t window, unsigned *count, int *changed);
 /* Same as store_record, one synced commit per call, no batching
  * (benchmarks compare). */
 int store_record_single(struct store *st, struct store_event *ev,
@@ -123,7 +150,8 @@ int store_record_single(struct store *st, struct store_event *ev,
 typedef int (*store_entry_fn)(const struct store_entry *e, void *arg);
 typedef int (*store_event_fn)(const struct store_event *ev, void *arg);
 
-/* Current suppressions of one address (fn returns non-zero to stop). */
+/* Current suppressions of one address, then its exceptions to "*"
+ * (e->except set; fn returns non-zero to stop). */
 int store_status(struct store *st, const char *address, store_entry_fn fn,
     void *arg);
 /* Every current suppression, optionally of one scope and since a time. */
@@ -162,6 +190,27 @@ int store_mirror(struct store *st, struct store_item *items, size_t n,
     const struct store_meta *meta, size_t nmeta, size_t *applied);
 /* The host name this store stamps on its events. */
 const char *store_host(const struct store *st);
+/* The registry of lists the preference centre shows (store_lists.c):
+ * name (token_id_ok), title, optional description.  set and remove are
+ * durable and share group commits with store_record. */
+#define STORE_TITLE_MAX 100
+#define STORE_DESC_MAX 300
+#define STORE_LISTS_MAX 64	/* registered lists at most */
+
+struct store_listdef {
+	char name[STORE_SCOPE_MAX + 1];
+	char title[STORE_TITLE_MAX + 1];
+	char description[STORE_DESC_MAX + 1];
+};
+
+/* Add or replace a list: STORE_EINVAL for a bad field, STORE_EFULL when
+ * STORE_LISTS_MAX lists are registered and this one is new. */
+int store_lists_set(struct store *st, const struct store_listdef *d);
+/* Remove a list: STORE_ENOTFOUND when it is not registered. */
+int store_lists_remove(struct store *st, const char *name);
+/* The registered lists in name order, at most max, into out[0..*n). */
+int store_lists_get(struct store *st, struct store_listdef *out, size_t max,
+    size_t *n);
 
 /* Append "key=value" (space-separated) to an event detail when value is
  * set; control characters become spaces; truncates at STORE_DETAIL_MAX. */

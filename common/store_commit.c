@@ -10,27 +10,33 @@
 
 #include "store_int.h"
 
-/* One change waiting for a group commit: an event, or (ref set) a mailto
- * reference to store. */
+/* One change waiting for a group commit: an event (soft set: a soft
+ * bounce to count), (ref set) a mailto reference to store, or (list set)
+ * a registry change. */
 struct store_pending {
 	struct store_event *ev;
 	struct store_event orig;	/* restored before a retry */
 	int *changed;
 	int rc;
 	int done;
+	int answered;			/* a repeat, answered by a read */
 	struct store_pending *next;
 	char err[STORE_ERR_MAX];	/* the committing thread's error text */
 	const uint8_t *ref;	/* reflen bytes -> tok */
 	size_t reflen;
 	const uint8_t *tok;
 	size_t toklen;
+	const struct store_soft *soft;	/* set: a soft bounce to count */
+	const struct store_listdef *list;
+	int remove;		/* the list leaves the registry */
 };
 
-/* Set every result of a batch. */
+/* Set every result of a batch but the repeats already answered. */
 static void batch_fail(struct store_pending *batch, int rc)
 {
 	for (struct store_pending *p = batch; p != NULL; p = p->next)
-		p->rc = rc;
+		if (!p->answered)
+			p->rc = rc;
 }
 
 /* Write one queued change inside txn: its result goes to p->rc, an LMDB
@@ -50,18 +56,54 @@ static void apply_pending(struct store *st, MDB_txn *txn,
 		p->rc = STORE_OK;
 		return;
 	}
+	if (p->list != NULL) {
+		p->rc = store_lists_apply(st, txn, p->list, p->remove, lrc);
+		return;
+	}
 	*p->ev = p->orig;
-	if ((r = store_apply(st, txn, p->ev, p->changed, lrc)) != STORE_EIO)
+	r = p->soft != NULL ? store_soft_apply(st, txn, p->ev, p->soft,
+	    p->changed, lrc) : store_apply(st, txn, p->ev, p->changed, lrc);
+	if (r != STORE_EIO)
 		p->rc = r;
+}
+
+/* Answer the repeats of a batch (unsubscribes already in force) from a
+ * read: they write nothing, not even history, and cost no synced
+ * commit, however often a link is followed.  What a read shows was
+ * committed, and so is durable.  Not when the files at the path have
+ * changed: then the write path finds out and says so.  A soft bounce is
+ * counted even so (store_soft_bounce).  Returns how many changes are left
+ * to write. */
+static int answer_repeats(struct store *st, struct store_pending *batch)
+{
+	struct store_reader *rd;
+	int left = 0, same;
+
+	if (store_reader_get(st, &rd) != STORE_OK)
+		return 1;	/* the write transaction will say why */
+	same = store_files_same(st);
+	for (struct store_pending *p = batch; p != NULL; p = p->next) {
+		if (same && p->ev != NULL && p->soft == NULL &&
+		    store_is_repeat(st, rd->txn, p->ev)) {
+			p->answered = 1;
+			p->rc = STORE_OK;
+			*p->changed = 0;
+		} else
+			left++;
+	}
+	store_reader_put(st, rd);
+	return left;
 }
 
 /* Apply a batch in one synced transaction, growing the map when full.
  * Each pending entry gets its own result. */
 static void commit_batch(struct store *st, struct store_pending *batch)
 {
+	if (answer_repeats(st, batch) == 0)
+		return;
 	for (;;) {
 		MDB_txn *txn;
-		int rc = store_txn_begin(st, 0, &txn), lrc = 0;
+		int rc = store_txn_begin(st, 0, &txn), lrc = 0, stale = 0;
 
 		if (rc != STORE_OK) {
 			batch_fail(batch, rc);
@@ -69,12 +111,17 @@ static void commit_batch(struct store *st, struct store_pending *batch)
 		}
 		for (struct store_pending *p = batch; p != NULL && lrc == 0;
 		    p = p->next)
-			apply_pending(st, txn, p, &lrc);
+			if (!p->answered)
+				apply_pending(st, txn, p, &lrc);
 		if (lrc == 0)
-			lrc = mdb_txn_commit(txn);
+			lrc = store_txn_commit(st, txn, &stale);
 		else
 			mdb_txn_abort(txn);
 		pthread_rwlock_unlock(&st->resize);
+		if (stale) {
+			batch_fail(batch, store_reopen(st));
+			return;
+		}
 		if (lrc == 0)
 			return;
 		if (lrc == MDB_MAP_FULL && store_grow(st) == STORE_OK)
@@ -165,6 +212,19 @@ int store_record(struct store *st, struct store_event *ev, int *changed)
 	return group_commit(st, &me);
 }
 
+int store_soft_bounce(struct store *st, struct store_event *ev,
+    unsigned limit, uint64_t window, unsigned *count, int *changed)
+{
+	struct store_soft soft = { limit, window, count };
+	struct store_pending me = { .ev = ev, .orig = *ev, .changed = changed,
+		.soft = &soft };
+
+	*count = 0;
+	if (limit == 0 || limit > STORE_SOFT_MAX)
+		return STORE_EINVAL;
+	return group_commit(st, &me);
+}
+
 int store_record_batch(struct store *st, struct store_event *ev, size_t n,
     int *results, int *changed)
 {
@@ -211,6 +271,14 @@ int store_ref_put(struct store *st, const uint8_t *key, size_t keylen,
 	}
 	struct store_pending me = { .ref = key, .reflen = keylen, .tok = val,
 		.toklen = len };
+
+	return group_commit(st, &me);
+}
+
+int store_commit_list(struct store *st, const struct store_listdef *d,
+    int remove)
+{
+	struct store_pending me = { .list = d, .remove = remove };
 
 	return group_commit(st, &me);
 }

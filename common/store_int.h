@@ -7,13 +7,17 @@
  * The LMDB environment holds these named databases:
  *   "supp"  "address\0scope" -> version(1)=1 | since(8) | source(1);
  *           the key is there iff the address is suppressed for scope.
- *           After an address's scopes, its history (HIST_MARK below):
+ *           After an address's scopes, its exceptions to "*" (lists it
+ *           gets although suppressed for all; only beside "*"):
+ *           "address\0\xfe" + list -> the same value, since the
+ *           resubscribe that made it; then its history (HIST_MARK below):
  *           "address\0\xff" + seq(8) ->
  *             version(1)=1 | time(8, seconds) | action(1) | source(1) |
  *               scope "\0" | detail                     (before the fleet)
  *             version(1)=2 | time(8, microseconds) | action(1) |
  *               source(1) | lifts(8) | uid(16) | host "\0" | scope "\0" |
  *               detail
+ *           "supp" is what the merge rule makes of "merge" (store_merge.c)
  *   "hist"  the history as written before it moved into "supp" (read,
  *           never written): "address\0" + seq(8), version 1 value
  *   "refs"  mailto reference (ref.c) -> the sealed token it stands for
@@ -21,10 +25,13 @@
  *           "shipped" (the last seq unsub-sync has examined for shipping),
  *           "cursor" (its PostgreSQL snapshot cursor, an xid8), "boot"
  *           (1 once bootstrapped), "contact" (Unix seconds of the last
- *           exchange with PostgreSQL)
- *   "merge" "address\0scope" -> u(8) | r(8) | l(8): the merge rule's
- *           maxima (merge.h); absent for a scope suppressed before the
- *           fleet, whose u is then its since
+ *           exchange with PostgreSQL); "soft:address" -> version(1)=1 |
+ *           time(8)... of the address's soft bounces within the window
+ *           (store_soft_bounce; this host's own, never shipped)
+ *   "merge" "address\0scope" -> u(8) | r(8) | l(8) | rsource(1): the
+ *           merge rule's maxima (merge.h) and the source of the
+ *           resubscribe at r; absent for a scope suppressed or excepted
+ *           before the fleet, whose u (r and l) is then its since
  *   "events" seq(8) -> kind(1) | ...: every event in the order this store
  *           took it, the feed (store_events) and the outbox (this host's
  *           events past "shipped"): no copy of the history, and nothing
@@ -34,6 +41,7 @@
  *             STORE_KIND_REF: uid(16) | time(8, microseconds) | host
  *               "\0" | reference (its token is in "refs")
  *   "uids"  uid(16) -> seq(8): each event once, whatever replays it
+ *   "lists" the registry: name -> version(1)=1 | title "\0" | description
  * Integers are big-endian.
  *
  * Every change is written with its history record, its "events" entry
@@ -48,17 +56,22 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <lmdb.h>
 
 #include "store.h"
 
-#define STORE_DBS 7		/* named databases (mdb_env_set_maxdbs) */
+#define STORE_DBS 8		/* named databases (mdb_env_set_maxdbs) */
 #define SUPP_VERSION 1
 #define HIST_VERSION 1	/* before the fleet: read only */
 #define HIST_VERSION2 2
+#define SOFT_VERSION 1
+#define SOFT_PREFIX "soft:"	/* "meta" key of an address's soft bounces */
 #define HIST_MARK 0xff	/* after "address\0": a history record; no scope
 			 * starts with it (event_ok) */
+#define EXCEPT_MARK 0xfe	/* after "address\0": an exception to "*" */
+#define LISTS_VERSION 1
 #define STORE_ERR_MAX 512
 
 /* A read-only transaction, with a cursor on "supp", kept reset between
@@ -73,11 +86,23 @@ struct store_reader {
 
 struct store_pending;		/* one change queued for a group commit */
 
+/* Which file a path named when the environment was opened. */
+struct store_file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
 struct store {
 	MDB_env *env;
-	MDB_dbi supp, hist, refs, meta, merge, events, uids;
+	MDB_dbi supp, hist, refs, meta, merge, events, uids, lists;
+	int has_lists;			/* a read-only open of a store
+					 * from before the registry: none */
 	char host[STORE_HOST_MAX + 1];	/* stamped on this host's events */
 	size_t map_max;
+	char *dir;			/* for a reopen */
+	struct store_opts opts;
+	struct store_file_id data_id, lock_id;	/* the files LMDB has open */
+	size_t psize;			/* LMDB's page size */
 	pthread_rwlock_t resize;	/* txns shared, map growth exclusive */
 	pthread_mutex_t lock;		/* group commit queue */
 	pthread_cond_t cond;		/* a commit is done */
@@ -102,6 +127,16 @@ int store_lmdb_fail(const char *what, int rc);
 int store_txn_begin(struct store *st, unsigned flags, MDB_txn **txn);
 /* End a transaction (commit or abort) and release the resize lock. */
 int store_txn_end(struct store *st, MDB_txn *txn, int commit);
+/* Commit a write transaction only into the store the path names now
+ * (data.mdb and lock.mdb the files opened, and no other writer past this
+ * transaction's snapshot): otherwise abort it and set *stale.  Returns 0
+ * or an LMDB code.  The resize lock stays held. */
+int store_txn_commit(struct store *st, MDB_txn *txn, int *stale);
+/* Do data.mdb and lock.mdb at the path still name the files opened? */
+int store_files_same(const struct store *st);
+/* After a stale commit: close and open the environment again at its
+ * path.  Returns STORE_EIO, with the text saying what happened. */
+int store_reopen(struct store *st);
 /* A read transaction on the current snapshot, from the cache when one is
  * there; store_reader_put gives it back. */
 int store_reader_get(struct store *st, struct store_reader **out);
@@ -143,5 +178,58 @@ int store_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
  * came; the caller has checked its uid is new). */
 int store_apply_remote(struct store *st, MDB_txn *txn,
     struct store_event *ev, int *lrc);
+/* Is ev an unsubscribe of an address and scope already suppressed, as
+ * txn (a read) sees them?  Then it has nothing to write. */
+int store_is_repeat(struct store *st, MDB_txn *txn,
+    const struct store_event *ev);
+
+/* A soft bounce to count (store_soft_bounce): the limit-th within
+ * window seconds is applied as an unsubscribe; *count gets the number. */
+struct store_soft {
+	unsigned limit;
+	uint64_t window;
+	unsigned *count;
+};
+
+/* Count a soft bounce of ev->address inside txn, applying ev at the
+ * limit.  Returns as store_apply does. */
+int store_soft_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
+    const struct store_soft *soft, int *changed, int *lrc);
+
+/* store_rec.c: the "supp" value of a suppression or exception. */
+#define SUPP_VALUE_LEN 10
+#define STORE_KEY_MAX (ADDRESS_MAX + 1 + STORE_SCOPE_MAX + 8)
+void store_supp_value(uint8_t v[SUPP_VALUE_LEN], uint64_t since,
+    enum store_source source);
+/* Key "address\0scope" into buf; returns its length or 0 if too long. */
+size_t store_supp_key(uint8_t *buf, const char *address, const char *scope);
+
+/* store_merge.c: fold ev (checked by event_ok) into its scope's merge
+ * maxima and bring the address's suppressions and exceptions in "supp"
+ * in line with the rule; *changed when one of them changed.  A local
+ * event is stamped first (time, lifts, uid, host), and a resubscribe
+ * to what the address gets is STORE_ENOTFOUND.  0 or an LMDB code. */
+int store_merge_event(struct store *st, MDB_txn *txn, struct store_event *ev,
+    int local, int *changed);
+
+/* store_except.c: put (v NULL: delete) the exception of address (alen
+ * bytes) for list; *changed when there was none (there was one).  0 or an
+ * LMDB code. */
+int store_except_set(struct store *st, MDB_txn *txn, const char *address,
+    size_t alen, const char *list, const uint8_t v[SUPP_VALUE_LEN],
+    int *changed);
+/* Has address (alen bytes) an exception for list (llen bytes; 0: for any
+ * list)?  1, 0, or an LMDB code (negative). */
+int store_except_has(struct store *st, MDB_txn *txn, const char *address,
+    size_t alen, const char *list, size_t llen);
+
+/* store_lists.c: add (remove: delete) d inside txn: STORE_OK,
+ * STORE_ENOTFOUND, STORE_EINVAL or STORE_EFULL for this change, or
+ * STORE_EIO with the LMDB code in *lrc. */
+int store_lists_apply(struct store *st, MDB_txn *txn,
+    const struct store_listdef *d, int remove, int *lrc);
+/* store_commit.c: queue a registry change for the next group commit. */
+int store_commit_list(struct store *st, const struct store_listdef *d,
+    int remove);
 
 #endif

@@ -1,8 +1,19 @@
 /* store_lmdb.c - the store's LMDB environment, kept apart from what the
  * records mean (as Postfix keeps slmdb.c apart from dict_lmdb.c): opening
  * it, transactions that follow another process's map growth, a cache of
- * read transactions, growing a full map, and the error text. */
+ * read transactions, growing a full map, and the error text.
+ *
+ * Two operator mistakes LMDB does not guard against are caught here.  A
+ * data.mdb shorter than its newest meta page says it is (truncated, or a
+ * corrupt meta page) would kill the process with SIGBUS on the first
+ * read past its end: env_whole refuses it, at open and before every
+ * transaction.  A data.mdb or lock.mdb removed or replaced under running
+ * processes would let them write into an unlinked file, or (a second
+ * lock.mdb) two writers at once: store_txn_commit commits only into the
+ * files the path names now, under a lock on data.mdb itself. */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,13 +52,85 @@ const char *store_strerror(int err)
 	return store_errbuf[0] ? store_errbuf : "store error";
 }
 
+/* data.mdb's size, into *size. */
+static int data_size(struct store *st, off_t *size)
+{
+	struct stat sb;
+	int fd;
+
+	if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) < 0) {
+		snprintf(store_errbuf, sizeof(store_errbuf), "%.200s/data.mdb: "
+		    "%s", st->dir, strerror(errno));
+		return STORE_EIO;
+	}
+	*size = sb.st_size;
+	return STORE_OK;
+}
+
+/* Is data.mdb as long as its newest meta page says?  The two meta pages
+ * first (reading the map's meta past the end of the file is SIGBUS),
+ * then the meta page, then the size again: a writer extends the file
+ * before it writes the meta page that names the new pages.  Two fstat
+ * calls; STORE_ECORRUPT with the sizes when it is short. */
+static int env_whole(struct store *st)
+{
+	MDB_envinfo info;
+	off_t size;
+	int rc;
+
+	if ((rc = data_size(st, &size)) != STORE_OK)
+		return rc;
+	if ((size_t)size < 2 * st->psize) {
+		snprintf(store_errbuf, sizeof(store_errbuf), "%.200s/data.mdb is "
+		    "%jd bytes, shorter than its two meta pages of %zu: "
+		    "truncated, refusing to read it", st->dir, (intmax_t)size,
+		    st->psize);
+		return STORE_ECORRUPT;
+	}
+	mdb_env_info(st->env, &info);
+	if ((rc = data_size(st, &size)) != STORE_OK)
+		return rc;
+	if ((size_t)size / st->psize > info.me_last_pgno)
+		return STORE_OK;
+	snprintf(store_errbuf, sizeof(store_errbuf), "%.200s/data.mdb is %jd "
+	    "bytes, its meta page names page %zu of %zu bytes: truncated or "
+	    "corrupt, refusing to read it", st->dir, (intmax_t)size,
+	    info.me_last_pgno, st->psize);
+	return STORE_ECORRUPT;
+}
+
+static int env_open(struct store *st);
+
+/* Take the resize lock shared, with the environment open and whole: a
+ * reopen that failed (store_reopen) is tried again here. */
+static int env_hold(struct store *st)
+{
+	int rc = STORE_OK;
+
+	pthread_rwlock_rdlock(&st->resize);
+	while (st->env == NULL) {
+		pthread_rwlock_unlock(&st->resize);
+		pthread_rwlock_wrlock(&st->resize);
+		if (st->env == NULL)
+			rc = env_open(st);
+		pthread_rwlock_unlock(&st->resize);
+		if (rc != STORE_OK)
+			return rc;
+		pthread_rwlock_rdlock(&st->resize);
+	}
+	if ((rc = env_whole(st)) != STORE_OK)
+		pthread_rwlock_unlock(&st->resize);
+	return rc;
+}
+
 /* Begin a transaction, following another process's map growth (which
  * may go on while we follow it: a few tries). */
 int store_txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
 {
 	int rc;
 
-	pthread_rwlock_rdlock(&st->resize);
+	if ((rc = env_hold(st)) != STORE_OK)
+		return rc;
 	for (int tries = 0; (rc = mdb_txn_begin(st->env, NULL, flags,
 	    txn)) == MDB_MAP_RESIZED && tries < 8; tries++) {
 		pthread_rwlock_unlock(&st->resize);
@@ -78,6 +161,64 @@ int store_txn_end(struct store *st, MDB_txn *txn, int commit)
 	return rc == 0 ? STORE_OK : store_lmdb_fail("mdb_txn_commit", rc);
 }
 
+/* The identity of the file at dir/name, or zeros when there is none. */
+static struct store_file_id file_id(const char *dir, const char *name)
+{
+	struct store_file_id id = { 0, 0 };
+	char path[4096];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (stat(path, &sb) == 0) {
+		id.dev = sb.st_dev;
+		id.ino = sb.st_ino;
+	}
+	return id;
+}
+
+/* Do data.mdb and lock.mdb at the path still name the files opened? */
+int store_files_same(const struct store *st)
+{
+	struct store_file_id d = file_id(st->dir, "data.mdb");
+	struct store_file_id l = file_id(st->dir, "lock.mdb");
+
+	return d.dev == st->data_id.dev && d.ino == st->data_id.ino &&
+	    l.dev == st->lock_id.dev && l.ino == st->lock_id.ino;
+}
+
+/* Commit only into the store the path names now.  Processes that no
+ * longer share one lock.mdb (it was removed and another created) no
+ * longer share LMDB's writer lock either: the lock on data.mdb's first
+ * byte (an open file description lock, so that no close elsewhere drops
+ * it) makes their commits take turns, and a transaction begun before
+ * another writer's commit, which it would overwrite, sees that the
+ * newest meta page is not its parent. */
+int store_txn_commit(struct store *st, MDB_txn *txn, int *stale)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+		.l_len = 1 };
+	MDB_envinfo info;
+	int fd, rc = 0;
+
+	*stale = 0;
+	mdb_env_get_fd(st->env, &fd);
+	if (fcntl(fd, F_OFD_SETLKW, &fl) < 0) {
+		rc = errno;
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	mdb_env_info(st->env, &info);
+	if (store_files_same(st) && info.me_last_txnid + 1 == mdb_txn_id(txn))
+		rc = mdb_txn_commit(txn);
+	else {
+		*stale = 1;
+		mdb_txn_abort(txn);
+	}
+	fl.l_type = F_UNLCK;
+	fcntl(fd, F_OFD_SETLK, &fl);
+	return rc;
+}
+
 /* Close a reader for good. */
 static void reader_free(struct store_reader *r)
 {
@@ -100,7 +241,10 @@ int store_reader_get(struct store *st, struct store_reader **out)
 	}
 	pthread_mutex_unlock(&st->rlock);
 	if (r != NULL) {
-		pthread_rwlock_rdlock(&st->resize);
+		if ((rc = env_hold(st)) != STORE_OK) {
+			reader_free(r);
+			return rc;
+		}
 		if (mdb_txn_renew(r->txn) == 0 &&
 		    mdb_cursor_renew(r->txn, r->cur) == 0) {
 			*out = r;
@@ -169,24 +313,31 @@ int store_grow(struct store *st)
 	return STORE_OK;
 }
 
-/* Open the named databases inside one transaction. */
-static int open_dbs(struct store *st, int read_only)
+/* Open the named databases inside one transaction (no resize lock: at
+ * open, or under it held exclusive). */
+static int open_dbs(struct store *st)
 {
 	MDB_txn *txn;
-	unsigned flags = read_only ? 0 : MDB_CREATE;
+	unsigned flags = st->opts.read_only ? 0 : MDB_CREATE;
 	int rc;
 
-	if ((rc = store_txn_begin(st, read_only ? MDB_RDONLY : 0, &txn)) !=
-	    STORE_OK)
-		return rc;
+	if ((rc = mdb_txn_begin(st->env, NULL, st->opts.read_only ?
+	    MDB_RDONLY : 0, &txn)) == MDB_MAP_RESIZED &&
+	    (rc = mdb_env_set_mapsize(st->env, 0)) == 0)
+		rc = mdb_txn_begin(st->env, NULL, st->opts.read_only ?
+		    MDB_RDONLY : 0, &txn);
+	if (rc != 0)
+		return store_lmdb_fail("mdb_txn_begin", rc);
 	if ((rc = mdb_dbi_open(txn, "supp", flags, &st->supp)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "hist", flags, &st->hist)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "refs", flags, &st->refs)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "meta", flags, &st->meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "merge", flags, &st->merge)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "events", flags, &st->events)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "uids", flags, &st->uids)) != 0) {
-		store_txn_end(st, txn, 0);
+	    (rc = mdb_dbi_open(txn, "uids", flags, &st->uids)) != 0 ||
+	    ((rc = mdb_dbi_open(txn, "lists", flags, &st->lists)) != 0 &&
+	    !(st->opts.read_only && rc == MDB_NOTFOUND))) {
+		mdb_txn_abort(txn);
 		if (rc == MDB_NOTFOUND) {
 			snprintf(store_errbuf, sizeof(store_errbuf), "store not "
 			    "initialised yet (no write has happened)");
@@ -194,7 +345,10 @@ static int open_dbs(struct store *st, int read_only)
 		}
 		return store_lmdb_fail("mdb_dbi_open", rc);
 	}
-	return store_txn_end(st, txn, 1);
+	st->has_lists = rc == 0;	/* older stores: created by a writer */
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return store_lmdb_fail("mdb_txn_commit", rc);
+	return STORE_OK;
 }
 
 /* Give data.mdb and lock.mdb the owner and group of their directory. */
@@ -235,6 +389,100 @@ static void init_locks(struct store *st)
 	pthread_mutex_init(&st->rlock, NULL);
 }
 
+/* Open the environment at st->dir (at open, or under the resize lock
+ * held exclusive), whole, its files' identity noted; on failure st->env
+ * is NULL. */
+static int env_open(struct store *st)
+{
+	const char *dir = st->dir;
+	struct stat sb;
+	MDB_stat ms;
+	int rc, fd;
+
+	if ((rc = mdb_env_create(&st->env)) != 0) {
+		st->env = NULL;
+		return store_lmdb_fail("mdb_env_create", rc);
+	}
+	mdb_env_set_maxdbs(st->env, STORE_DBS);
+	mdb_env_set_maxreaders(st->env, 1024);
+	mdb_env_set_mapsize(st->env, st->opts.map_size ? st->opts.map_size :
+	    DEFAULT_MAP);
+	rc = mdb_env_open(st->env, dir, MDB_NOTLS | (st->opts.read_only ?
+	    MDB_RDONLY : 0), 0660);
+	if (rc != 0) {
+		snprintf(store_errbuf, sizeof(store_errbuf), "database directory %s: %s",
+		    dir, rc == ENOENT ? "no store there yet" :
+		    mdb_strerror(rc));
+		rc = rc == MDB_INVALID ? STORE_ECORRUPT : STORE_EOPEN;
+		goto fail;
+	}
+	/* Root (unsubctl) must not leave files the daemons cannot open: as
+	 * postmap does, give them the owner of the directory.  Read-only
+	 * too: LMDB creates a missing lock.mdb for a reader. */
+	if (geteuid() == 0 && stat(dir, &sb) == 0)
+		own_like_dir(dir, &sb);
+	/* The files LMDB has open: data.mdb by its descriptor, lock.mdb by
+	 * its path just after the open (LMDB does not give its descriptor). */
+	mdb_env_get_fd(st->env, &fd);
+	if (fstat(fd, &sb) < 0) {
+		rc = store_lmdb_fail("fstat data.mdb", errno);
+		goto fail;
+	}
+	st->data_id.dev = sb.st_dev;
+	st->data_id.ino = sb.st_ino;
+	st->lock_id = file_id(dir, "lock.mdb");
+	mdb_env_stat(st->env, &ms);
+	st->psize = ms.ms_psize;
+	if ((rc = env_whole(st)) != STORE_OK)
+		goto fail;
+	/* Free reader slots left by processes that died holding them (a
+	 * killed milter), so their pages can be reused. */
+	mdb_reader_check(st->env, &(int){ 0 });
+	if ((rc = open_dbs(st)) != STORE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	mdb_env_close(st->env);
+	st->env = NULL;
+	return rc;
+}
+
+/* Free the idle read transactions (the environment is about to close). */
+static void readers_free(struct store *st)
+{
+	pthread_mutex_lock(&st->rlock);
+	for (struct store_reader *r = st->idle, *next; r != NULL; r = next) {
+		next = r->next;
+		reader_free(r);
+	}
+	st->idle = NULL;
+	st->n_idle = 0;
+	pthread_mutex_unlock(&st->rlock);
+}
+
+int store_reopen(struct store *st)
+{
+	char why[STORE_ERR_MAX] = "";
+	int rc = STORE_OK;
+
+	pthread_rwlock_wrlock(&st->resize);
+	/* Another thread may have reopened it, or only a stale snapshot
+	 * (files unchanged) brought us here. */
+	if (st->env == NULL || !store_files_same(st)) {
+		readers_free(st);
+		if (st->env != NULL)
+			mdb_env_close(st->env);
+		if ((rc = env_open(st)) != STORE_OK)
+			snprintf(why, sizeof(why), ": %.300s", store_errbuf);
+	}
+	pthread_rwlock_unlock(&st->resize);
+	snprintf(store_errbuf, sizeof(store_errbuf), "%.100s/data.mdb or lock.mdb "
+	    "was replaced or removed, or another writer shares no lock with "
+	    "this one: nothing written; store %s%s", st->dir,
+	    rc == STORE_OK ? "reopened, try again" : "not reopened", why);
+	return STORE_EIO;
+}
+
 int store_open(const char *dir, const struct store_opts *opts,
     struct store **out)
 {
@@ -268,31 +516,13 @@ int store_open(const char *dir, const struct store_opts *opts,
 	else if (gethostname(st->host, sizeof(st->host)) < 0)
 		st->host[0] = '\0';
 	st->host[sizeof(st->host) - 1] = '\0';
-	if ((rc = mdb_env_create(&st->env)) != 0) {
-		rc = store_lmdb_fail("mdb_env_create", rc);
+	st->opts = *opts;
+	st->opts.host = st->host;	/* the caller's may not outlive it */
+	if ((st->dir = strdup(dir)) == NULL) {
+		rc = STORE_EIO;
 		goto fail;
 	}
-	mdb_env_set_maxdbs(st->env, STORE_DBS);
-	mdb_env_set_maxreaders(st->env, 1024);
-	mdb_env_set_mapsize(st->env, opts->map_size ? opts->map_size :
-	    DEFAULT_MAP);
-	rc = mdb_env_open(st->env, dir, MDB_NOTLS | (opts->read_only ?
-	    MDB_RDONLY : 0), 0660);
-	if (rc != 0) {
-		snprintf(store_errbuf, sizeof(store_errbuf), "database directory %s: %s",
-		    dir, rc == ENOENT ? "no store there yet" :
-		    mdb_strerror(rc));
-		rc = STORE_EOPEN;
-		goto fail;
-	}
-	/* Root (unsubctl) must not leave files the daemons cannot open: as
-	 * postmap does, give them the owner of the directory. */
-	if (geteuid() == 0 && !opts->read_only)
-		own_like_dir(dir, &sb);
-	/* Free reader slots left by processes that died holding them (a
-	 * killed milter), so their pages can be reused. */
-	mdb_reader_check(st->env, &(int){ 0 });
-	if ((rc = open_dbs(st, opts->read_only)) != STORE_OK)
+	if ((rc = env_open(st)) != STORE_OK)
 		goto fail;
 	*out = st;
 	return STORE_OK;
@@ -305,10 +535,7 @@ void store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
-	for (struct store_reader *r = st->idle, *next; r != NULL; r = next) {
-		next = r->next;
-		reader_free(r);
-	}
+	readers_free(st);
 	if (st->env != NULL)
 		mdb_env_close(st->env);
 	pthread_rwlock_destroy(&st->resize);
@@ -316,6 +543,7 @@ void store_close(struct store *st)
 	pthread_cond_destroy(&st->cond);
 	pthread_cond_destroy(&st->arrived);
 	pthread_mutex_destroy(&st->rlock);
+	free(st->dir);
 	free(st);
 }
 

@@ -24,14 +24,15 @@ void store_detail_add(char detail[STORE_DETAIL_MAX + 1], const char *key,
 const char *store_source_name(enum store_source s)
 {
 	static const char *const names[] = { "?", "mailto", "one-click",
-		"landing-page", "manual", "import" };
+		"landing-page", "manual", "import", "bounce", "soft-bounce",
+		"complaint", "preference-centre" };
 
-	return s >= STORE_SRC_MAILTO && s <= STORE_SRC_IMPORT ? names[s] : "?";
+	return s >= STORE_SRC_MAILTO && s <= STORE_SRC_LAST ? names[s] : "?";
 }
 
 int store_source_parse(const char *name, enum store_source *out)
 {
-	for (int s = STORE_SRC_MAILTO; s <= STORE_SRC_IMPORT; s++)
+	for (int s = STORE_SRC_MAILTO; s <= STORE_SRC_LAST; s++)
 		if (strcmp(name, store_source_name(s)) == 0) {
 			*out = s;
 			return 0;

@@ -6,10 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "merge.h"
 #include "store_int.h"
 
-#define KEY_MAX (ADDRESS_MAX + 1 + STORE_SCOPE_MAX + 8)
+
 
 void store_put_u64(uint8_t *p, uint64_t v)
 {
@@ -33,8 +32,7 @@ static int is_hist(const char *after, size_t len)
 	return len > 0 && (uint8_t)after[0] == HIST_MARK;
 }
 
-/* Key "address\0scope" into buf; returns its length or 0 if too long. */
-static size_t supp_key(uint8_t *buf, const char *address, const char *scope)
+size_t store_supp_key(uint8_t *buf, const char *address, const char *scope)
 {
 	size_t a = strlen(address), s = strlen(scope);
 
@@ -45,13 +43,20 @@ static size_t supp_key(uint8_t *buf, const char *address, const char *scope)
 	return a + 1 + s;
 }
 
+void store_supp_value(uint8_t v[SUPP_VALUE_LEN], uint64_t since,
+    enum store_source source)
+{
+	v[0] = SUPP_VERSION;
+	store_put_u64(v + 1, since);
+	v[9] = (uint8_t)source;
+}
 
 /* Decode a "supp" value into e; STORE_ECORRUPT if it does not decode. */
 static int decode_supp(const MDB_val *v, struct store_entry *e)
 {
 	const uint8_t *p = v->mv_data;
 
-	if (v->mv_size != 10 || p[0] != SUPP_VERSION)
+	if (v->mv_size != SUPP_VALUE_LEN || p[0] != SUPP_VERSION)
 		return STORE_ECORRUPT;
 	e->time = store_get_u64(p + 1);
 	e->source = (enum store_source)p[9];
@@ -61,7 +66,7 @@ static int decode_supp(const MDB_val *v, struct store_entry *e)
 int store_check(struct store *st, const char *address, const char *list,
     int *suppressed, char *scope_out, size_t scope_outsz)
 {
-	uint8_t kbuf[KEY_MAX];
+	uint8_t kbuf[STORE_KEY_MAX];
 	size_t plen = strlen(address) + 1, llen = list ? strlen(list) : 0;
 	const char *found = NULL;
 	struct store_reader *rd;
@@ -89,10 +94,17 @@ int store_check(struct store *st, const char *address, const char *list,
 			break;
 		scope = (const char *)k.mv_data + plen;
 		slen = k.mv_size - plen;
-		if (is_hist(scope, slen))
-			break;	/* the history follows the scopes */
+		if ((uint8_t)scope[0] >= EXCEPT_MARK)
+			break;	/* exceptions and history follow the scopes */
 		if (slen == 1 && scope[0] == '*') {
-			found = STORE_SCOPE_ALL;
+			/* all lists, unless this one is an exception (then
+			 * the list itself is not suppressed either) */
+			int ex = llen ? store_except_has(st, rd->txn,
+			    address, plen - 1, list, llen) : 0;
+			if (ex < 0 || ex > 1)
+				rc = store_lmdb_fail("mdb_get", ex);
+			else if (ex == 0)
+				found = STORE_SCOPE_ALL;
 			break;
 		}
 		if (slen == llen && llen > 0 && memcmp(scope, list, llen) == 0)
@@ -163,84 +175,13 @@ static int put_history(struct store *st, MDB_txn *txn,
 static int event_ok(const struct store_event *ev)
 {
 	return ev->address[0] != '\0' && ev->scope[0] != '\0' &&
-	    !is_hist(ev->scope, strlen(ev->scope)) &&
+	    (uint8_t)ev->scope[0] < EXCEPT_MARK &&
 	    strlen(ev->address) <= ADDRESS_MAX &&
 	    strlen(ev->scope) <= STORE_SCOPE_MAX &&
 	    strlen(ev->detail) <= STORE_DETAIL_MAX &&
 	    (ev->action == STORE_UNSUBSCRIBE ||
 	    ev->action == STORE_RESUBSCRIBE) &&
-	    ev->source >= STORE_SRC_MAILTO && ev->source <= STORE_SRC_IMPORT;
-}
-
-/* The merge maxima of key k (address and scope) into ms, and whether
- * the scope is suppressed (its "supp" key is there) into *was. */
-static int merge_get(struct store *st, MDB_txn *txn, MDB_val *k,
-    struct merge_state *ms, int *was)
-{
-	MDB_val v;
-	const uint8_t *p;
-	int rc = mdb_get(txn, st->supp, k, &v);
-
-	memset(ms, 0, sizeof(*ms));
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	*was = rc == 0;
-	if (rc == 0 && v.mv_size == 10)	/* before the fleet: u is since */
-		ms->u = store_get_u64((const uint8_t *)v.mv_data + 1) * 1000000;
-	if ((rc = mdb_get(txn, st->merge, k, &v)) == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0 || v.mv_size != 24)
-		return rc != 0 ? rc : MDB_CORRUPTED;
-	p = v.mv_data;
-	ms->u = store_get_u64(p);
-	ms->r = store_get_u64(p + 8);
-	ms->l = store_get_u64(p + 16);
-	return 0;
-}
-
-/* Fold ev into its scope's maxima and bring the "supp" key in line with
- * the rule: *now is whether the scope is suppressed after it. */
-static int merge_apply(struct store *st, MDB_txn *txn, MDB_val *k,
-    const struct store_event *ev, struct merge_state *ms, int was, int *now)
-{
-	uint8_t mb[24], vbuf[10];
-	MDB_val v = { sizeof(mb), mb };
-	int rc;
-
-	merge_add(ms, ev->action == STORE_UNSUBSCRIBE, ev->time_us, ev->lifts);
-	store_put_u64(mb, ms->u);
-	store_put_u64(mb + 8, ms->r);
-	store_put_u64(mb + 16, ms->l);
-	if ((rc = mdb_put(txn, st->merge, k, &v, 0)) != 0)
-		return rc;
-	*now = merge_suppressed(ms);
-	if (*now && !was) {	/* only an unsubscribe gets here */
-		vbuf[0] = SUPP_VERSION;
-		store_put_u64(vbuf + 1, ev->time);
-		vbuf[9] = (uint8_t)ev->source;
-		v.mv_size = sizeof(vbuf);
-		v.mv_data = vbuf;
-		return mdb_put(txn, st->supp, k, &v, 0);
-	}
-	if (!*now && was)
-		return mdb_del(txn, st->supp, k, NULL);
-	return 0;
-}
-
-/* Stamp an event happening here: its time (an unsubscribe taking one
- * that puts it in force, merge_local_unsub), what a resubscribe lifts,
- * a fresh uid and this host. */
-static void stamp_local(const struct store *st, struct store_event *ev,
-    const struct merge_state *ms, int was)
-{
-	if (ev->time_us == 0)
-		ev->time_us = ev->time ? ev->time * 1000000 : store_now_us();
-	if (ev->action == STORE_UNSUBSCRIBE && !was)
-		ev->time_us = merge_local_unsub(ms, ev->time_us);
-	ev->time = ev->time_us / 1000000;
-	ev->lifts = ev->action == STORE_RESUBSCRIBE ? ms->u : 0;
-	store_uid_mint(ev->uid);
-	snprintf(ev->host, sizeof(ev->host), "%s", st->host);
+	    ev->source >= STORE_SRC_MAILTO && ev->source <= STORE_SRC_LAST;
 }
 
 /* Its sequence number, history record and "events" entry for ev. */
@@ -255,43 +196,92 @@ static int record_event(struct store *st, MDB_txn *txn,
 	return store_index(st, txn, STORE_KIND_CHANGE, ev, NULL, 0);
 }
 
-/* The body of store_apply: LMDB codes are returned as they are. */
+/* The body of store_apply (local) and store_apply_remote: a local
+ * repeat writes nothing; anything else is merged (store_merge.c) and
+ * recorded.  LMDB codes are returned as they are. */
 static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
-    int *changed)
+    int local, int *changed)
 {
-	uint8_t kbuf[KEY_MAX];
-	struct merge_state ms;
-	MDB_val k;
-	int rc, was, now;
+	int rc;
 
 	*changed = 0;
-	if (!event_ok(ev))
+	if (!event_ok(ev) || (!local && ev->time_us == 0))
 		return STORE_EINVAL;
-	k.mv_size = supp_key(kbuf, ev->address, ev->scope);
-	k.mv_data = kbuf;
-	if ((rc = merge_get(st, txn, &k, &ms, &was)) != 0)
+	if (local && store_is_repeat(st, txn, ev))
+		return STORE_OK;	/* nothing to write */
+	if ((rc = store_merge_event(st, txn, ev, local, changed)) != 0)
 		return rc;
-	if (ev->action == STORE_RESUBSCRIBE && !was)
-		return STORE_ENOTFOUND;
-	stamp_local(st, ev, &ms, was);
-	if ((rc = merge_apply(st, txn, &k, ev, &ms, was, &now)) != 0)
-		return rc;
-	*changed = was != now;
-	if (was && now) {
-		/* "repeat" before the detail, truncated to fit */
-		size_t dl = strlen(ev->detail), pre = dl ? 7 : 6;
-		if (dl > STORE_DETAIL_MAX - pre)
-			dl = STORE_DETAIL_MAX - pre;
-		memmove(ev->detail + pre, ev->detail, dl);
-		memcpy(ev->detail, "repeat ", pre);
-		ev->detail[pre + dl] = '\0';
-	}
 	return record_event(st, txn, ev);
 }
 
-/* An LMDB code or STORE_OK/STORE_ENOTFOUND/STORE_EINVAL as store_apply
- * returns it. */
-static int apply_result(int rc, int *lrc)
+/* A repeat: an unsubscribe already in force, with no exception it would
+ * end (store_except.c); answered from a read, nothing written. */
+int store_is_repeat(struct store *st, MDB_txn *txn,
+    const struct store_event *ev)
+{
+	uint8_t kbuf[STORE_KEY_MAX];
+	MDB_val k, v;
+	size_t alen = strlen(ev->address);
+	int all;
+
+	if (ev->action != STORE_UNSUBSCRIBE || !event_ok(ev))
+		return 0;
+	k.mv_size = store_supp_key(kbuf, ev->address, ev->scope);
+	k.mv_data = kbuf;
+	if (mdb_get(txn, st->supp, &k, &v) != 0)
+		return 0;
+	all = strcmp(ev->scope, STORE_SCOPE_ALL) == 0;
+	return store_except_has(st, txn, ev->address, alen, all ? "" : ev->scope,
+	    all ? 0 : strlen(ev->scope)) == 0;
+}
+
+/* The body of store_soft_apply: the address's times still within the
+ * window, plus this one; at the limit the event is applied and the times
+ * dropped.  LMDB codes are returned as they are. */
+static int soft_one(struct store *st, MDB_txn *txn, struct store_event *ev,
+    const struct store_soft *soft, int *changed)
+{
+	uint8_t kbuf[sizeof(SOFT_PREFIX) + ADDRESS_MAX];
+	uint8_t vbuf[1 + 8 * STORE_SOFT_MAX];
+	size_t a = strlen(ev->address), n = 0, plen = strlen(SOFT_PREFIX);
+	MDB_val k = { plen + a, kbuf }, v;
+	int rc;
+
+	*changed = 0;
+	if (a == 0 || a > ADDRESS_MAX)
+		return STORE_EINVAL;
+	if (ev->time == 0)
+		ev->time = (uint64_t)time(NULL);
+	memcpy(kbuf, SOFT_PREFIX, plen);
+	memcpy(kbuf + plen, ev->address, a);
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (rc == 0 && v.mv_size % 8 == 1 &&
+	    ((const uint8_t *)v.mv_data)[0] == SOFT_VERSION)
+		for (size_t i = 1; i + 8 <= v.mv_size && n < STORE_SOFT_MAX - 1;
+		    i += 8) {
+			uint64_t t = store_get_u64((const uint8_t *)v.mv_data + i);
+			if (t + soft->window > ev->time)
+				store_put_u64(vbuf + 1 + 8 * n++, t);
+		}
+	*soft->count = (unsigned)n + 1;
+	if (n + 1 >= soft->limit) {
+		rc = mdb_del(txn, st->meta, &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+		return apply_one(st, txn, ev, 1, changed);
+	}
+	vbuf[0] = SOFT_VERSION;
+	store_put_u64(vbuf + 1 + 8 * n++, ev->time);
+	v.mv_size = 1 + 8 * n;
+	v.mv_data = vbuf;
+	return mdb_put(txn, st->meta, &k, &v, 0);
+}
+
+/* An apply result as store_apply returns it: an LMDB code goes to *lrc
+ * and fails the transaction. */
+static int applied(int rc, int *lrc)
 {
 	if (rc == STORE_OK || rc == STORE_ENOTFOUND || rc == STORE_EINVAL)
 		return rc;
@@ -302,26 +292,21 @@ static int apply_result(int rc, int *lrc)
 int store_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
     int *changed, int *lrc)
 {
-	return apply_result(apply_one(st, txn, ev, changed), lrc);
+	return applied(apply_one(st, txn, ev, 1, changed), lrc);
 }
 
 int store_apply_remote(struct store *st, MDB_txn *txn,
     struct store_event *ev, int *lrc)
 {
-	uint8_t kbuf[KEY_MAX];
-	struct merge_state ms;
-	MDB_val k;
-	int rc, was, now;
+	int changed;
 
-	if (!event_ok(ev) || ev->time_us == 0)
-		return STORE_EINVAL;
-	ev->time = ev->time_us / 1000000;
-	k.mv_size = supp_key(kbuf, ev->address, ev->scope);
-	k.mv_data = kbuf;
-	if ((rc = merge_get(st, txn, &k, &ms, &was)) == 0 &&
-	    (rc = merge_apply(st, txn, &k, ev, &ms, was, &now)) == 0)
-		rc = record_event(st, txn, ev);
-	return apply_result(rc, lrc);
+	return applied(apply_one(st, txn, ev, 0, &changed), lrc);
+}
+
+int store_soft_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
+    const struct store_soft *soft, int *changed, int *lrc)
+{
+	return applied(soft_one(st, txn, ev, soft, changed), lrc);
 }
 
 /* Visit each record of `dbi` whose key starts with prefix (all when plen
@@ -363,6 +348,7 @@ static int walk(struct store *st, MDB_dbi dbi, const void *prefix,
 struct visit {
 	const char *scope;
 	uint64_t since;
+	int excepts;		/* pass exceptions to "*" on (store_status) */
 	size_t alen;
 	size_t plen;		/* history key prefix: alen + 1, or + 2 */
 	store_entry_fn entry_fn;
@@ -381,8 +367,15 @@ static int each_supp(const MDB_val *k, const MDB_val *v, void *arg)
 
 	if (nul != NULL && is_hist(nul + 1, k->mv_size - alen - 1))
 		return 0;	/* a history record */
+	e.except = nul != NULL && k->mv_size - alen - 1 > 0 &&
+	    (uint8_t)nul[1] == EXCEPT_MARK;
+	if (e.except && !vi->excepts)
+		return 0;
+	if (e.except)
+		nul++;	/* the list follows the mark */
 	if (nul == NULL || alen > ADDRESS_MAX ||
-	    (slen = k->mv_size - alen - 1) > STORE_SCOPE_MAX ||
+	    (slen = k->mv_size - alen - 1 - (size_t)e.except) >
+	    STORE_SCOPE_MAX ||
 	    decode_supp(v, &e) != STORE_OK) {
 		snprintf(store_errbuf, sizeof(store_errbuf), "undecodable suppression "
 		    "record");
@@ -399,7 +392,7 @@ static int each_supp(const MDB_val *k, const MDB_val *v, void *arg)
 int store_status(struct store *st, const char *address, store_entry_fn fn,
     void *arg)
 {
-	struct visit vi = { .entry_fn = fn, .arg = arg };
+	struct visit vi = { .excepts = 1, .entry_fn = fn, .arg = arg };
 	size_t a = strlen(address);
 
 	if (a == 0 || a > ADDRESS_MAX)

@@ -392,7 +392,7 @@ int token_id_ok(const char *s, int required)
 	if (len > TOKEN_FIELD_MAX || strcmp(s, "*") == 0)
 		return 0;
 	for (; *s; s++)
-		if (!isgraph((unsigned char)*s))
+		if (!isgraph((unsigned char)*s) || *s == ',')
 			return 0;
 	return 1;
 }

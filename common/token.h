@@ -33,7 +33,9 @@ enum {
 };
 
 /* A list, profile or campaign id a token may carry: 1..TOKEN_FIELD_MAX
- * visible ASCII characters (0 allowed when not required), not "*". */
+ * visible ASCII characters (0 allowed when not required), not "*", and
+ * no comma: "news,weekly" is two lists to an operator, and commas
+ * separate lists wherever lists are given (config, CSV). */
 int token_id_ok(const char *s, int required);
 
 /* Seal `c` with the newest key; returns bytes written or a TOKEN_E* code. */

@@ -7,6 +7,7 @@
 
 #include "address.h"
 #include "ctl.h"
+#include "token.h"
 
 #define IMPORT_BATCH 1000
 
@@ -33,37 +34,84 @@ int cmd_export(struct ctl *x)
 	return ctl_walk(x, NULL, 0);
 }
 
-/* Fill ev with the import of addr to scope ("" or NULL: all lists); 0 if
- * usable. */
+/* Fill ev with the import of addr to scope ("", "*" or NULL: all lists;
+ * spaces around either are dropped); 0, or -1 with *why set. */
 static int import_event(const struct ctl *x, const char *addr,
-    const char *scope, struct store_event *ev)
+    const char *scope, struct store_event *ev, const char **why)
 {
+	size_t len;
+	int rc;
+
 	memset(ev, 0, sizeof(*ev));
-	if (address_normalise(addr, x->cfg.case_sensitive_local, ev->address,
-	    sizeof(ev->address)) != ADDRESS_OK)
+	rc = address_normalise(addr, x->cfg.case_sensitive_local, ev->address,
+	    sizeof(ev->address));
+	if (rc != ADDRESS_OK) {
+		*why = address_strerror(rc);
 		return -1;
-	if (scope == NULL || *scope == '\0')
-		scope = STORE_SCOPE_ALL;
-	if (strlen(scope) > STORE_SCOPE_MAX)
+	}
+	if (scope == NULL)
+		scope = "";
+	scope += strspn(scope, " \t");
+	for (len = strlen(scope); len > 0 && strchr(" \t", scope[len - 1]);)
+		len--;
+	if (len <= STORE_SCOPE_MAX)
+		memcpy(ev->scope, len ? scope : STORE_SCOPE_ALL, len ? len : 1);
+	if (len > STORE_SCOPE_MAX || (strcmp(ev->scope, STORE_SCOPE_ALL) != 0 &&
+	    !token_id_ok(ev->scope, 1))) {
+		*why = "list id not 1 to 64 visible ASCII characters without a "
+		    "comma (\"*\" or none: all lists)";
 		return -1;
-	strcpy(ev->scope, scope);
+	}
 	ev->action = STORE_UNSUBSCRIBE;
 	ev->source = STORE_SRC_IMPORT;
 	return 0;
 }
 
-/* A CSV line "address[,scope[,...]]" (cut in place) into ev. */
-static int import_csv(const struct ctl *x, char *line,
-    struct store_event *ev)
+/* Split a CSV line in place into its fields (RFC 4180: a field in double
+ * quotes may hold commas, and "" in it is a quote; spaces before and
+ * after the quotes are dropped), keeping the first `max` in f; *n counts
+ * them all.  NULL, or why the line is not CSV. */
+static const char *csv_split(char *line, char **f, size_t max, size_t *n)
 {
-	char *scope = NULL, *comma;
+	char *r = line, *w, c;
 
-	if ((comma = strchr(line, ',')) != NULL) {
-		*comma = '\0';
-		scope = comma + 1;
-		scope[strcspn(scope, ",")] = '\0';
+	for (*n = 0;; r++) {
+		r += strspn(r, " \t");
+		w = r;
+		if (*n < max)
+			f[*n] = w;
+		(*n)++;
+		if (*r == '"') {
+			for (r++; *r != '"' || *++r == '"'; r++) {
+				if (*r == '\0')
+					return "a quoted field is not closed";
+				*w++ = *r;
+			}
+			r += strspn(r, " \t");
+		} else {
+			r += strcspn(r, ",\"");
+			w = r;
+		}
+		if (*r != ',' && *r != '\0')
+			return "a quote inside a field that is not quoted";
+		c = *r;
+		*w = '\0';
+		if (c == '\0')
+			return NULL;
 	}
-	return import_event(x, line, scope, ev);
+}
+
+/* A CSV line "address[,scope[,...]]" (cut in place) into ev; the columns
+ * after the scope (export's since and source) are not read. */
+static int import_csv(const struct ctl *x, char *line,
+    struct store_event *ev, const char **why)
+{
+	char *f[2] = { NULL, NULL };
+	size_t n;
+
+	if ((*why = csv_split(line, f, 2, &n)) != NULL)
+		return -1;
+	return import_event(x, f[0], f[1], ev, why);
 }
 
 /* The string member `key` of a JSON object; NULL if it is absent, not a
@@ -77,15 +125,25 @@ static const char *json_member(const json_t *o, const char *key)
 }
 
 /* A line of `export --format jsonl` (an object with string members
- * "address" and "scope", others ignored) into ev. */
+ * "address" and "scope"; others are not read, but an "action" other than
+ * unsubscribe is refused: import never lifts a suppression) into ev. */
 static int import_jsonl(const struct ctl *x, const char *line,
-    struct store_event *ev)
+    struct store_event *ev, const char **why)
 {
 	json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
 	const char *addr = json_member(o, "address");
 	const char *scope = json_member(o, "scope");
-	int rc = addr && scope ? import_event(x, addr, scope, ev) : -1;
+	const char *action = json_member(o, "action");
+	int rc = -1;
 
+	if (addr == NULL || scope == NULL)
+		*why = "not a JSON object with string \"address\" and \"scope\"";
+	else if (json_object_get(o, "action") != NULL && (action == NULL ||
+	    strcmp(action, "unsubscribe") != 0))
+		*why = "\"action\" is not \"unsubscribe\" (import only adds "
+		    "suppressions)";
+	else
+		rc = import_event(x, addr, scope, ev, why);
 	json_decref(o);
 	return rc;
 }
@@ -105,38 +163,51 @@ static int import_flush(struct ctl *x, struct import *im, unsigned lineno)
 	return EX_OK;
 }
 
-/* Read fp into the store, a batch at a time; EX_OK or EX_CONFIG. */
+/* Read fp into the store, a batch at a time, saying on stderr which
+ * lines were skipped and why; EX_OK or EX_CONFIG. */
 static int import_file(struct ctl *x, struct import *im, FILE *fp)
 {
-	char line[1024];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
 	unsigned lineno = 0;
-	int rc;
+	const char *why;
+	int rc = EX_OK;
 
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while ((len = getline(&line, &cap, fp)) != -1) {
 		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
 		if (line[0] == '\0' || line[0] == '#' ||
 		    (lineno == 1 && strncmp(line, "address", 7) == 0 &&
 		    (line[7] == '\0' || line[7] == ',')))
 			continue;
 		if (im->n == 0)
 			im->first_line = lineno;
-		if ((line[0] == '{' ? import_jsonl(x, line, &im->ev[im->n]) :
-		    import_csv(x, line, &im->ev[im->n])) < 0) {
-			fprintf(stderr, "unsubctl: %s:%u: invalid line "
-			    "skipped\n", x->argv[0], lineno);
+		if (strlen(line) != (size_t)len)
+			why = "a NUL byte";
+		else if ((line[0] == '{' ? import_jsonl(x, line,
+		    &im->ev[im->n], &why) : import_csv(x, line,
+		    &im->ev[im->n], &why)) == 0)
+			why = NULL;
+		if (why != NULL) {
+			fprintf(stderr, "unsubctl: %s:%u: skipped: %s\n",
+			    x->argv[0], lineno, why);
 			im->bad++;
 			continue;
 		}
 		if (++im->n == IMPORT_BATCH &&
 		    (rc = import_flush(x, im, lineno)) != EX_OK)
-			return rc;
+			goto done;
 	}
-	return import_flush(x, im, lineno);
+	rc = import_flush(x, im, lineno);
+done:
+	free(line);
+	return rc;
 }
 
-/* import: add suppressions from CSV (address[,scope]) or JSON lines;
- * never removes.  Lines are committed a thousand at a time. */
+/* import: add suppressions from CSV (address[,scope[,...]]) or JSON
+ * lines; never removes.  Lines are committed a thousand at a time. */
 int cmd_import(struct ctl *x)
 {
 	struct import *im = NULL;
@@ -158,6 +229,9 @@ int cmd_import(struct ctl *x)
 		goto done;
 	printf("imported %u, already suppressed %u, invalid %u\n", im->added,
 	    im->had, im->bad);
+	if (im->bad)
+		ctl_fail(EX_NOTFOUND, "%s: skipped %u invalid line%s (each "
+		    "named above)", x->argv[0], im->bad, im->bad == 1 ? "" : "s");
 	rc = im->bad ? EX_NOTFOUND : EX_OK;
 done:
 	if (fp != NULL && fp != stdin)

@@ -20,6 +20,7 @@ struct ctl {
 	struct config cfg;
 	const char *list, *profile, *campaign, *reason, *by, *since, *format;
 	const char *after;	/* events --after */
+	const char *title, *description;	/* lists set */
 	int json, all;
 	unsigned count;		/* rows printed by a walk */
 	int out_failed;		/* a walk's row could not be printed */
@@ -63,6 +64,8 @@ int cmd_stats(struct ctl *x);
 /* sync.c */
 int cmd_sync(struct ctl *x);
 int cmd_events(struct ctl *x);
+/* lists.c */
+int cmd_lists(struct ctl *x);
 /* bulk.c */
 int cmd_import(struct ctl *x);
 int cmd_export(struct ctl *x);

@@ -58,7 +58,8 @@ static int claims_from_opts(struct ctl *x, const char *addr,
 	    (x->profile && !token_id_ok(x->profile, 0)) ||
 	    (x->campaign && !token_id_ok(x->campaign, 0)))
 		return ctl_fail(EX_USAGE, "list, profile and campaign ids are "
-		    "1 to %d visible ASCII characters", TOKEN_FIELD_MAX);
+		    "1 to %d visible ASCII characters, no comma",
+		    TOKEN_FIELD_MAX);
 	strcpy(c->address, addr);
 	strcpy(c->list, x->list);
 	strcpy(c->profile, x->profile ? x->profile : "");

@@ -78,6 +78,8 @@ static const struct verb {
 	{ "stats", cmd_stats, "stats" },
 	{ "events", cmd_events, "events [--after CURSOR] [--json]" },
 	{ "sync", cmd_sync, "sync init | sync status [--json]" },
+	{ "lists", cmd_lists, "lists [--json] | set NAME --title T "
+	  "[--description D] | remove NAME" },
 };
 
 /* Print usage to stderr and return EX_USAGE. */
@@ -110,6 +112,8 @@ int main(int argc, char **argv)
 		{ "since", required_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "after", required_argument, NULL, 'A' },
+		{ "title", required_argument, NULL, 't' },
+		{ "description", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
@@ -133,6 +137,8 @@ int main(int argc, char **argv)
 		case 's': x.since = optarg; break;
 		case 'f': x.format = optarg; break;
 		case 'A': x.after = optarg; break;
+		case 't': x.title = optarg; break;
+		case 'd': x.description = optarg; break;
 		case 'j': x.json = 1; break;
 		case 'a': x.all = 1; break;
 		default: return usage();

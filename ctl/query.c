@@ -7,6 +7,7 @@
 #include "address.h"
 #include "ctl.h"
 #include "timefmt.h"
+#include "token.h"
 
 /* Collects status entries for printing (an address may be suppressed
  * for any number of lists). */
@@ -48,24 +49,30 @@ static json_t *entry_json(const struct store_entry *e, const char *address)
 	    "source", store_source_name(e->source));
 }
 
-/* Print the status of addr as one JSON object. */
-static int status_json(const char *addr, const struct status_acc *a)
+/* Print the status of addr as one JSON object: its suppressions, and
+ * under "except" the lists it gets although suppressed for all. */
+static int status_json(const char *addr, const struct status_acc *a,
+    size_t n_supp)
 {
-	json_t *scopes = json_array(), *entries = json_array();
+	json_t *scopes = json_array(), *except = json_array();
+	json_t *entries = json_array();
 	int bad = 0;
 
 	for (size_t i = 0; i < a->n; i++)
-		bad |= json_array_append_new(scopes,
+		bad |= a->e[i].except ? json_array_append_new(except,
+		    ctl_json_str(a->e[i].scope)) :
+		    json_array_append_new(scopes,
 		    ctl_json_str(a->e[i].scope)) |
 		    json_array_append_new(entries, entry_json(&a->e[i], NULL));
 	if (bad) {
 		json_decref(scopes);
+		json_decref(except);
 		json_decref(entries);
 		return ctl_json_put(NULL, NULL);	/* out of memory */
 	}
-	return ctl_json_put(json_pack("{s:o,s:b,s:o,s:o}", "address",
-	    ctl_json_str(addr), "suppressed", a->n > 0, "scopes", scopes,
-	    "entries", entries), NULL);
+	return ctl_json_put(json_pack("{s:o,s:b,s:o,s:o,s:o}", "address",
+	    ctl_json_str(addr), "suppressed", n_supp > 0, "scopes", scopes,
+	    "except", except, "entries", entries), NULL);
 }
 
 /* status: suppression state; exit 0 if suppressed, 1 if not. */
@@ -73,6 +80,7 @@ int cmd_status(struct ctl *x)
 {
 	char addr[ADDRESS_MAX + 1], when[TIMEFMT_LEN];
 	struct status_acc a = { NULL, 0, 0, 0 };
+	size_t n_supp = 0;
 	int rc;
 
 	if ((rc = ctl_need_address(x, addr)) != EX_OK ||
@@ -84,19 +92,23 @@ int cmd_status(struct ctl *x)
 		    store_strerror(rc));
 		goto done;
 	}
-	rc = a.n ? EX_OK : EX_NOTFOUND;
+	for (size_t i = 0; i < a.n; i++)
+		n_supp += !a.e[i].except;
+	rc = n_supp ? EX_OK : EX_NOTFOUND;
 	if (x->json) {
-		if (status_json(addr, &a) != EX_OK)
+		if (status_json(addr, &a, n_supp) != EX_OK)
 			rc = EX_CONFIG;
 		goto done;
 	}
-	if (a.n == 0)
+	if (n_supp == 0)
 		printf("%s: not suppressed\n", addr);
 	for (size_t i = 0; i < a.n; i++) {
 		timefmt_rfc3339(a.e[i].time, when);
-		printf("%s: suppressed for %s since %s (%s)\n", addr,
+		printf("%s: %s %s%s since %s (%s)\n", addr, a.e[i].except ?
+		    "gets" : "suppressed for",
 		    strcmp(a.e[i].scope, STORE_SCOPE_ALL) ? a.e[i].scope :
-		    "all lists", when, store_source_name(a.e[i].source));
+		    "all lists", a.e[i].except ? ", an exception to all lists,"
+		    : "", when, store_source_name(a.e[i].source));
 	}
 done:
 	free(a.e);
@@ -113,9 +125,10 @@ static int change(struct ctl *x, enum store_action act, const char *what)
 	memset(&ev, 0, sizeof(ev));
 	if ((rc = ctl_need_address(x, ev.address)) != EX_OK)
 		return rc;
-	if (x->list && (strlen(x->list) > STORE_SCOPE_MAX || !x->list[0]))
-		return ctl_fail(EX_USAGE, "--list must be 1 to %d characters",
-		    STORE_SCOPE_MAX);
+	if (x->list && !token_id_ok(x->list, 1))
+		return ctl_fail(EX_USAGE, "--list: a list id is 1 to %d visible "
+		    "ASCII characters, no comma, not \"*\" (leave --list out "
+		    "for all lists)", TOKEN_FIELD_MAX);
 	snprintf(ev.scope, sizeof(ev.scope), "%s",
 	    x->list ? x->list : STORE_SCOPE_ALL);
 	store_detail_add(ev.detail, "by", x->by);
@@ -217,6 +230,24 @@ int cmd_history(struct ctl *x)
 	return EX_OK;
 }
 
+/* Print s and `end` as a CSV field: in double quotes, each quote
+ * doubled, when it holds a comma, a quote or a line break (RFC 4180). */
+static void csv_put(const char *s, char end)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, stdout);
+	} else {
+		putchar('"');
+		for (; *s != '\0'; s++) {
+			if (*s == '"')
+				putchar('"');
+			putchar(*s);
+		}
+		putchar('"');
+	}
+	putchar(end);
+}
+
 /* One entry of list/export in the chosen format. */
 static int entry_cb(const struct store_entry *e, void *arg)
 {
@@ -230,9 +261,11 @@ static int entry_cb(const struct store_entry *e, void *arg)
 		return x->out_failed;
 	}
 	timefmt_rfc3339(e->time, when);
-	if (x->format)
-		printf("%s,%s,%s,%s\n", e->address, e->scope, when, src);
-	else
+	if (x->format) {
+		csv_put(e->address, ',');
+		csv_put(e->scope, ',');
+		printf("%s,%s\n", when, src);
+	} else
 		printf("%s  %s  %s  %s\n", e->address, e->scope, when, src);
 	return 0;
 }
@@ -262,7 +295,7 @@ int cmd_list(struct ctl *x)
 
 /* Counters for stats. */
 struct stats_acc {
-	unsigned long total, all, by_src[STORE_SRC_IMPORT + 1];
+	unsigned long total, all, by_src[STORE_SRC_LAST + 1];
 };
 
 /* Count one suppression. */
@@ -273,7 +306,7 @@ static int stats_cb(const struct store_entry *e, void *arg)
 	s->total++;
 	if (strcmp(e->scope, STORE_SCOPE_ALL) == 0)
 		s->all++;
-	if (e->source >= STORE_SRC_MAILTO && e->source <= STORE_SRC_IMPORT)
+	if (e->source >= STORE_SRC_MAILTO && e->source <= STORE_SRC_LAST)
 		s->by_src[e->source]++;
 	return 0;
 }
@@ -292,7 +325,7 @@ int cmd_stats(struct ctl *x)
 		return ctl_fail(EX_CONFIG, "store: %s", store_strerror(rc));
 	printf("suppressions: %lu\nscope all lists: %lu\nscope one list: "
 	    "%lu\n", s.total, s.all, s.total - s.all);
-	for (int i = STORE_SRC_MAILTO; i <= STORE_SRC_IMPORT; i++)
+	for (int i = STORE_SRC_MAILTO; i <= STORE_SRC_LAST; i++)
 		printf("source %s: %lu\n", store_source_name(i), s.by_src[i]);
 	return EX_OK;
 }

@@ -70,7 +70,9 @@ static int load(const char *path, struct httpd *h, char **cert, char **key,
 	}
 	if (h->cfg.http_cert[0] != '\0' &&
 	    ((*cert = read_pem(h->cfg.http_cert, err, errsz)) == NULL ||
-	    (*key = read_pem(h->cfg.http_key, err, errsz)) == NULL))
+	    (*key = read_pem(h->cfg.http_key, err, errsz)) == NULL ||
+	    daemon_tls_pair(*cert, *key, h->cfg.http_cert, h->cfg.http_key,
+	    err, errsz) < 0))
 		return -1;
 	h->prefix = url_prefix(h->cfg.url);
 	return 0;
@@ -162,6 +164,24 @@ static void reload_keys(struct httpd *h)
 	log_info("reloaded %s (%zu keys)", h->cfg.key_file, keyring_count(kr));
 }
 
+/* Take no new connections; record what is queued (no connection may stay
+ * suspended when the daemon stops; later POSTs record their own) and give
+ * the POSTs up to 2 s to be answered. */
+static void stop(struct httpd *h, struct MHD_Daemon *d)
+{
+	MHD_socket lfd = MHD_quiesce_daemon(d);
+
+	routes_stopping();
+	committer_stop(h->cm);
+	for (int i = 0; i < 200 && routes_posts_open() > 0; i++)
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	MHD_stop_daemon(d);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
+	committer_free(h->cm);
+	store_close(h->st);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: unsub-httpd [-f] [-n] [-c FILE] [-u NAME[:GROUP]]\n");
@@ -175,7 +195,6 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *d;
 	char *cert = NULL, *key = NULL, err[1024];
 	int rc, sig, fd;
-	MHD_socket lfd;
 	sigset_t set;
 
 	if (daemon_args(argc, argv, CONFIG_FILE_DEFAULT, &a) < 0)
@@ -234,19 +253,7 @@ int main(int argc, char **argv)
 		reload_keys(&h);
 	}
 	log_info("stopping on signal %d", sig);
-	/* Take no new connections; record what is queued (no connection
-	 * may stay suspended when the daemon stops; later POSTs record
-	 * their own) and give the POSTs up to 2 s to be answered. */
-	lfd = MHD_quiesce_daemon(d);
-	routes_stopping();
-	committer_stop(h.cm);
-	for (int i = 0; i < 200 && routes_posts_open() > 0; i++)
-		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
-	MHD_stop_daemon(d);
-	if (lfd != MHD_INVALID_SOCKET)
-		close(lfd);
-	committer_free(h.cm);
-	store_close(h.st);
+	stop(&h, d);
 	keyring_free(h.kr);
 	free(cert);
 	free(key);

@@ -1,5 +1,7 @@
 /* routes.c - unsub-httpd requests: the RFC 8058 one-click POST, the
- * landing page (GET and HEAD never write), /healthz and /metrics. */
+ * landing page, which is the preference centre (GET and HEAD never
+ * write; its form POSTs scope=all, list or choose), /healthz and
+ * /metrics. */
 #include <arpa/inet.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -12,33 +14,48 @@
 #include "timefmt.h"
 #include "token.h"
 
-enum outcome { O_UNSUBSCRIBED, O_PAGE, O_BAD_TOKEN, O_BAD_REQUEST,
-	O_TOO_LARGE, O_STORE_ERROR, O_NOT_FOUND, O_METHOD, O_HEALTH,
-	O_METRICS, O_OUTCOMES };
+enum outcome { O_UNSUBSCRIBED, O_CHOSEN, O_PAGE, O_BAD_TOKEN,
+	O_BAD_REQUEST, O_TOO_LARGE, O_STORE_ERROR, O_NOT_FOUND, O_METHOD,
+	O_HEALTH, O_METRICS, O_OUTCOMES };
 
 static const char *const outcome_names[O_OUTCOMES] = { "unsubscribed",
-	"page", "bad_token", "bad_request", "too_large", "store_error",
-	"not_found", "method_not_allowed", "health", "metrics" };
+	"preferences_saved", "page", "bad_token", "bad_request", "too_large",
+	"store_error", "not_found", "method_not_allowed", "health",
+	"metrics" };
 static atomic_ulong outcomes[O_OUTCOMES];
-static atomic_ulong by_source[STORE_SRC_IMPORT + 1];
+static atomic_ulong by_source[STORE_SRC_LAST + 1];
 static atomic_int posts_open;
 static atomic_int stopping;	/* answers close their connections */
 
+/* What a scope=choose POST keeps until it is answered: the lists as the
+ * page showed them and the changes. */
+struct choice {
+	struct prefs prefs;
+	struct post_change ch[PREFS_MAX];
+};
+
 /* One request's state across the handler's calls.  Form values may arrive
  * in pieces (libmicrohttpd passes what each read brought): each is
- * gathered whole and judged when the request is complete. */
+ * gathered whole and judged when the request is complete.  A field other
+ * than keep given twice, or more keep values than a page can show, is a
+ * bad request: no guessing which one was meant. */
 struct req {
 	struct MHD_PostProcessor *pp;
 	int answered;		/* replied with the headers (413) */
 	size_t body;
 	int too_large;
-	int bad_form;		/* the post processor gave up */
+	int bad_form;		/* the post processor gave up, or a field
+				 * repeated, or too many keep values */
+	unsigned seen;		/* fields seen, by bit (field()) */
 	char one_click[16];	/* List-Unsubscribe: "One-Click" */
 	char from[8];		/* "page": the landing page's form */
-	char scope[8];		/* "all": its "all lists" button */
+	char scope[8];		/* "all", "list" or "choose" */
 	char reason[STORE_DETAIL_MAX / 2];
+	char keep[PREFS_MAX][PREFS_NAME_LEN];	/* scope=choose's lists */
+	size_t n_keep;
 	char list[TOKEN_FIELD_MAX + 1];	/* the token's, for the page */
-	struct post post;	/* the unsubscribe, once submitted */
+	struct choice *choice;	/* scope=choose, once read */
+	struct post post;	/* the changes, once submitted */
 };
 
 /* Put a piece of a field's value at `off`; too long a value is cut (each
@@ -56,22 +73,41 @@ static void gather(char *buf, size_t bufsz, uint64_t off, const char *data,
 	buf[off + n] = '\0';
 }
 
-/* Collect the form fields we know; ignore the rest. */
+/* Collect the form fields we know; ignore the rest.  A value's first
+ * piece has off 0 (and, but for an empty value, some bytes). */
 static enum MHD_Result field(void *cls, enum MHD_ValueKind kind,
     const char *key, const char *filename, const char *type,
     const char *encoding, const char *data, uint64_t off, size_t size)
 {
+	static const char *const names[] = { "List-Unsubscribe", "from",
+		"scope", "reason" };
 	struct req *r = cls;
+	char *const bufs[] = { r->one_click, r->from, r->scope, r->reason };
+	const size_t sizes[] = { sizeof(r->one_click), sizeof(r->from),
+		sizeof(r->scope), sizeof(r->reason) };
+	int first = off == 0 && size > 0;
 
 	(void)kind; (void)filename; (void)type; (void)encoding;
-	if (strcmp(key, "List-Unsubscribe") == 0)
-		gather(r->one_click, sizeof(r->one_click), off, data, size);
-	else if (strcmp(key, "from") == 0)
-		gather(r->from, sizeof(r->from), off, data, size);
-	else if (strcmp(key, "scope") == 0)
-		gather(r->scope, sizeof(r->scope), off, data, size);
-	else if (strcmp(key, "reason") == 0)
-		gather(r->reason, sizeof(r->reason), off, data, size);
+	if (strcmp(key, "keep") == 0) {
+		if (size == 0)
+			return MHD_YES;	/* an empty piece: no list */
+		if (first && r->n_keep == PREFS_MAX)
+			r->bad_form = 1;
+		else if (first)
+			r->n_keep++;
+		if (!r->bad_form && r->n_keep > 0)
+			gather(r->keep[r->n_keep - 1], PREFS_NAME_LEN, off,
+			    data, size);
+		return MHD_YES;
+	}
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(key, names[i]) != 0)
+			continue;
+		if (first && (r->seen & 1u << i))
+			r->bad_form = 1;	/* repeated */
+		r->seen |= 1u << i;
+		gather(bufs[i], sizes[i], off, data, size);
+	}
 	return MHD_YES;
 }
 
@@ -144,41 +180,32 @@ static void client_ip(struct MHD_Connection *c, char *out, size_t outsz)
 		    sa)->sin6_addr, out, (socklen_t)outsz);
 }
 
-/* Finds when the address was suppressed for the token's scope. */
-struct since {
-	const char *list;
-	uint64_t time;
-};
-
-static int since_cb(const struct store_entry *e, void *arg)
-{
-	struct since *s = arg;
-
-	if (strcmp(e->scope, STORE_SCOPE_ALL) == 0 ||
-	    strcmp(e->scope, s->list) == 0)
-		s->time = e->time;
-	return s->time != 0;
-}
-
-/* GET or HEAD: the landing page; never writes. */
+/* GET or HEAD: the landing page, every list with whether the recipient
+ * gets it; never writes. */
 static enum MHD_Result landing(struct httpd *h, struct MHD_Connection *c,
     const char *url, const struct token_claims *tc)
 {
-	char masked[ADDRESS_MAX + 16], date[TIMEFMT_LEN];
-	struct since s = { tc->scope_all ? STORE_SCOPE_ALL : tc->list, 0 };
+	char masked[ADDRESS_MAX + 16], when[TIMEFMT_LEN];
+	struct prefs p;
+	struct page_item items[PREFS_MAX];
 	struct page_vars v = { .address = masked, .list = tc->list,
 		.action = url, .all = tc->scope_all ? "" : NULL,
-		.one = tc->scope_all ? NULL : "" };
-	int rc = store_status(h->st, tc->address, since_cb, &s);
+		.one = tc->scope_all ? NULL : "", .items = items };
+	uint64_t since;
 
-	if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+	if (prefs_load(h->st, tc->address, tc->list, &p) != STORE_OK)
 		return error_page(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    O_STORE_ERROR, "try again later", NULL);
 	page_mask(tc->address, masked, sizeof(masked));
-	if (s.time != 0) {
-		timefmt_rfc3339(s.time, date);
-		date[10] = '\0';	/* the day is enough */
-		v.date = date;
+	v.n_items = prefs_items(&p, items);
+	if (p.token >= 0)
+		v.list = p.def[p.token].title;
+	if ((since = prefs_since(&p, tc->scope_all)) != 0) {
+		timefmt_rfc3339(since, when);	/* YYYY-MM-DDThh:mm:ssZ */
+		when[10] = '\0';
+		when[16] = '\0';
+		v.date = when;
+		v.time = when + 11;
 	}
 	return page(c, MHD_HTTP_OK, O_PAGE, PAGE_LANDING, &v);
 }
@@ -186,18 +213,38 @@ static enum MHD_Result landing(struct httpd *h, struct MHD_Connection *c,
 void routes_recorded(const struct post *p)
 {
 	if (p->rc != STORE_OK) {
-		log_warn("unsubscribe address=%s client=%s: store error: %s; "
-		    "503", p->ev.address, p->ip, p->err);
+		log_warn("%s address=%s client=%s: store error: %s; 503",
+		    store_action_name(p->ch[0].ev.action), p->ch[0].ev.address,
+		    p->ip, p->err);
 		return;
 	}
-	atomic_fetch_add(&by_source[p->ev.source], 1);
-	log_info("unsubscribe recorded address=%s scope=%s source=%s "
-	    "client=%s%s", p->ev.address, p->ev.scope,
-	    store_source_name(p->ev.source), p->ip,
-	    p->changed ? "" : " (repeat)");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct post_change *c = &p->ch[i];
+		if (c->rc != STORE_OK)
+			continue;	/* a resubscribe with nothing to lift */
+		if (c->ev.action == STORE_UNSUBSCRIBE)
+			atomic_fetch_add(&by_source[c->ev.source], 1);
+		log_info("%s recorded address=%s scope=%s source=%s "
+		    "client=%s%s", store_action_name(c->ev.action),
+		    c->ev.address, c->ev.scope, store_source_name(c->ev.source),
+		    p->ip, c->changed ? "" : " (repeat)");
+	}
 }
 
-/* Answer a POST once its unsubscribe is recorded, or failed: 200 or 503. */
+/* The done page of a scope=choose POST: what changed. */
+static enum MHD_Result chosen(struct MHD_Connection *c, const struct req *r)
+{
+	struct page_item items[PREFS_MAX];
+	struct page_vars v = { .choose = "", .items = items };
+
+	v.n_items = prefs_changed_items(&r->choice->prefs, r->post.ch,
+	    r->post.n, items);
+	if (v.n_items == 0)
+		v.nothing = "";
+	return page(c, MHD_HTTP_OK, O_CHOSEN, PAGE_DONE, &v);
+}
+
+/* Answer a POST once its changes are recorded, or failed: 200 or 503. */
 static enum MHD_Result recorded(struct MHD_Connection *c, const struct req *r)
 {
 	const struct post *p = &r->post;
@@ -206,20 +253,59 @@ static enum MHD_Result recorded(struct MHD_Connection *c, const struct req *r)
 	if (p->rc != STORE_OK)
 		return error_page(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    O_STORE_ERROR, "try again later", NULL);
-	if (strcmp(p->ev.scope, STORE_SCOPE_ALL) == 0)
+	if (r->choice != NULL)
+		return chosen(c, r);
+	if (strcmp(p->one.ev.scope, STORE_SCOPE_ALL) == 0)
 		v.all = "";
 	else
 		v.one = "";
 	return page(c, MHD_HTTP_OK, O_UNSUBSCRIBED, PAGE_DONE, &v);
 }
 
-/* POST: hand the unsubscribe to the committer; the request is answered
- * by recorded() once it is durable. */
+/* Hand a POST's changes to the committer; the request is answered by
+ * recorded() once they are durable. */
+static enum MHD_Result submit(struct httpd *h, struct MHD_Connection *c,
+    struct req *r)
+{
+	struct post *p = &r->post;
+
+	client_ip(c, p->ip, sizeof(p->ip));
+	p->conn = c;
+	p->open = 1;
+	atomic_fetch_add(&posts_open, 1);
+	if (committer_submit(h->cm, p))
+		return MHD_YES;
+	return recorded(c, r);	/* recorded already (shutting down) */
+}
+
+/* scope=choose: the changes that leave the recipient with exactly the
+ * kept lists, among those the page shows (read again now: the token is
+ * the capability, the form only says which). */
+static enum MHD_Result choose(struct httpd *h, struct MHD_Connection *c,
+    const struct token_claims *tc, struct req *r,
+    const struct store_event *proto)
+{
+	struct post *p = &r->post;
+
+	if ((r->choice = malloc(sizeof(*r->choice))) == NULL ||
+	    prefs_load(h->st, tc->address, tc->list, &r->choice->prefs) !=
+	    STORE_OK)
+		return error_page(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    O_STORE_ERROR, "try again later", NULL);
+	p->ch = r->choice->ch;
+	p->n = prefs_choose(&r->choice->prefs, r->keep, r->n_keep, proto,
+	    p->ch);
+	if (p->n == 0)
+		return chosen(c, r);	/* nothing to write */
+	return submit(h, c, r);
+}
+
+/* POST: one-click, or the landing page's form. */
 static enum MHD_Result unsubscribe(struct httpd *h, struct MHD_Connection *c,
     const char *url, const struct token_claims *tc, struct req *r)
 {
 	struct post *p = &r->post;
-	struct store_event *ev = &p->ev;
+	struct store_event *ev = &p->one.ev;
 	int one_click = !r->bad_form && strcmp(r->one_click, "One-Click") == 0;
 	int from_page = !r->bad_form && strcmp(r->from, "page") == 0;
 
@@ -233,20 +319,20 @@ static enum MHD_Result unsubscribe(struct httpd *h, struct MHD_Connection *c,
 	ev->action = STORE_UNSUBSCRIBE;
 	ev->source = one_click ? STORE_SRC_ONECLICK : STORE_SRC_LANDING;
 	strcpy(ev->address, tc->address);
-	strcpy(ev->scope, tc->scope_all || (!one_click &&
-	    strcmp(r->scope, "all") == 0) ? STORE_SCOPE_ALL : tc->list);
 	store_detail_add(ev->detail, "campaign", tc->campaign);
 	store_detail_add(ev->detail, "profile", tc->profile);
 	if (!one_click)
 		store_detail_add(ev->detail, "reason", r->reason);
 	snprintf(r->list, sizeof(r->list), "%s", tc->list);
-	client_ip(c, p->ip, sizeof(p->ip));
-	p->conn = c;
-	p->open = 1;
-	atomic_fetch_add(&posts_open, 1);
-	if (committer_submit(h->cm, p))
-		return MHD_YES;
-	return recorded(c, r);	/* recorded already (shutting down) */
+	if (!one_click && strcmp(r->scope, "choose") == 0) {
+		ev->source = STORE_SRC_PREFS;
+		return choose(h, c, tc, r, ev);
+	}
+	strcpy(ev->scope, tc->scope_all || (!one_click &&
+	    strcmp(r->scope, "all") == 0) ? STORE_SCOPE_ALL : tc->list);
+	p->ch = &p->one;
+	p->n = 1;
+	return submit(h, c, r);
 }
 
 /* /metrics in Prometheus text format. */
@@ -269,10 +355,12 @@ static enum MHD_Result metrics(struct MHD_Connection *c)
 	    "# HELP unsub_unsubscribes_total Unsubscribes recorded by "
 	    "unsub-httpd, by source.\n"
 	    "# TYPE unsub_unsubscribes_total counter\n");
-	for (int s = STORE_SRC_ONECLICK; s <= STORE_SRC_LANDING; s++)
-		off += (size_t)snprintf(buf + off, 4096 - off,
-		    "unsub_unsubscribes_total{source=\"%s\"} %lu\n",
-		    store_source_name(s), atomic_load(&by_source[s]));
+	for (int s = STORE_SRC_MAILTO; s <= STORE_SRC_LAST; s++)
+		if (s == STORE_SRC_ONECLICK || s == STORE_SRC_LANDING ||
+		    s == STORE_SRC_PREFS)
+			off += (size_t)snprintf(buf + off, 4096 - off,
+			    "unsub_unsubscribes_total{source=\"%s\"} %lu\n",
+			    store_source_name(s), atomic_load(&by_source[s]));
 	return reply(c, MHD_HTTP_OK, O_METRICS,
 	    "text/plain; version=0.0.4; charset=utf-8", buf, off);
 }
@@ -405,6 +493,7 @@ void routes_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		atomic_fetch_sub(&posts_open, 1);
 	if (r->pp != NULL)
 		MHD_destroy_post_processor(r->pp);
+	free(r->choice);
 	free(r);
 	*con_cls = NULL;
 }

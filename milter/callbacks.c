@@ -136,6 +136,8 @@ static sfsistat apply(SMFICTX *ctx, struct conn *c, struct policy_edits *e)
 	    (e->add_lup && smfi_addheader(ctx, HEADER_LUP, HEADER_LUP_VALUE) !=
 	    MI_SUCCESS) ||
 	    (e->tag[0] && smfi_addheader(ctx, "X-Unsub-Suppressed", e->tag) !=
+	    MI_SUCCESS) ||
+	    (e->fbid[0] && smfi_addheader(ctx, HEADER_FB, e->fbid) !=
 	    MI_SUCCESS))
 		return SMFIS_TEMPFAIL;
 	switch (e->verdict) {
@@ -163,7 +165,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	qid = smfi_getsymval(ctx, "i");
 	if (c->failed) {
-		log_err("%s: out of memory or too many recipients; tempfail",
+		log_err("%s: out of memory; tempfail",
 		    qid ? qid : "NOQUEUE");
 		c->failed = 0;
 		policy_msg_reset(&c->msg);

@@ -8,20 +8,97 @@ T=$(mktemp -d /tmp/unsub-t.XXXXXX)
 chmod 0755 "$T"	# daemons under other users (postfix, nobody) reach into it
 CONF="$T/unsub.conf"
 SOCK="$T/run/milter.sock"	# run/ belongs to the daemons' user
+# Every curl of the suites gives up after 30 s: a server that accepts and
+# never answers fails the test instead of hanging it.
+printf 'max-time = 30\n' >"$T/.curlrc"
+export CURL_HOME="$T"
 PIDS=""
 
-# Stop what the test started and remove the temp dir (kept if KEEP=1).
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
-	[ "${KEEP:-0}" = 1 ] && echo "kept $T" || rm -rf "$T"
+# Every wait in the suites is bounded: a timeout is a failure, said on
+# stderr and noted in $T/timeouts, which fails the test at exit even when
+# the timeout happened in a subshell ($(...), a background client).
+timed_out() {
+	echo "TIMEOUT: $*" | tee -a "$T/timeouts" >&2
 }
-trap cleanup EXIT INT TERM
 
-# Write the test config (extra lines from stdin are appended) and a key.
+# Stop what the test started (SIGKILL after 5 s) and remove the temp dir
+# (kept if KEEP=1); returns 1 if any wait timed out.
+cleanup() {
+	_c_rc=0
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $PIDS; do
+		gone "$p" 5 || { kill -KILL "$p" 2>/dev/null || true
+			timed_out "pid $p ignored SIGTERM for 5 s at exit"; }
+		wait "$p" 2>/dev/null || true
+	done
+	if [ -s "$T/timeouts" ]; then
+		echo "FAIL: timed out: $(cat "$T/timeouts")" >&2
+		_c_rc=1
+	fi
+	[ "${KEEP:-0}" = 1 ] && echo "kept $T" || rm -rf "$T"
+	return $_c_rc
+}
+
+# The EXIT trap: a test whose waits timed out fails.
+on_exit() {
+	_x_rc=$?
+	trap - EXIT INT TERM
+	cleanup || [ "$_x_rc" != 0 ] || _x_rc=1
+	exit "$_x_rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# gone PID SECS: 0 once PID has exited, 1 if it is still there after SECS.
+gone() {
+	_g_n=$(($2 * 20))
+	while kill -0 "$1" 2>/dev/null; do
+		_g_n=$((_g_n - 1)); [ $_g_n -gt 0 ] || return 1
+		sleep 0.05
+	done
+}
+
+# reap PID [SECS]: wait for a child that is stopping, at most SECS (5)
+# seconds (then SIGKILL and fail); its exit status in $reap_rc.
+reap() {
+	gone "$1" "${2:-5}" || { kill -KILL "$1" 2>/dev/null || true
+		timed_out "pid $1 still running after ${2:-5} s"
+		fail "pid $1 did not stop"; }
+	reap_rc=0
+	wait "$1" 2>/dev/null || reap_rc=$?
+}
+
+# stop PID [SECS]: SIGTERM, then reap it.
+stop() {
+	kill -TERM "$1" 2>/dev/null || true
+	reap "$@"
+}
+
+# within SECS CMD...: run a program that should exit by itself (a daemon
+# that must refuse to start, -n, a client); SIGKILL after SECS seconds and
+# a timeout is a failure.  Returns the program's status.
+within() {
+	_w_s=$1
+	shift
+	_w_rc=0
+	timeout -k 2 "$_w_s" "$@" || _w_rc=$?
+	case $_w_rc in
+	124|137) timed_out "$* still running after ${_w_s} s" ;;
+	esac
+	return $_w_rc
+}
+
+# Write the test config and a key.  Lines from stdin are appended; a key
+# they set replaces the default line (a key given twice is an error).
 unsub_env() {
 	mkdir -p "$T/db" "$T/run"
-	cat >"$CONF" <<EOC
+	: >"$T/extra.conf"
+	[ -t 0 ] || cat >"$T/extra.conf"
+	awk -v extra="$T/extra.conf" 'BEGIN {
+		while ((getline l <extra) > 0)
+			if (split(l, f) > 0 && f[1] !~ /^#/) k[tolower(f[1])] = 1
+	} !(tolower($1) in k)' >"$CONF" <<EOC
 User nobody
 Socket unix:$SOCK
 SocketMode 0666
@@ -32,7 +109,7 @@ UnsubscribeURL https://unsub.example.com/u/
 InternalHosts 127.0.0.1, ::1
 HTTPListen 127.0.0.1:0
 EOC
-	[ -t 0 ] || cat >>"$CONF"
+	cat "$T/extra.conf" >>"$CONF"
 	"$B/unsubctl" -c "$CONF" genkey >/dev/null
 	# the daemons run as nobody: their store, keys, socket and pidfile
 	chown nobody "$T/db" "$T/run" "$T/keys"
@@ -106,7 +183,7 @@ refused_copy() {
 	shift 3
 	assert_eq "$(cat "$pf")" "$pid" "pidfile"
 	set +e
-	out=$("$@" 2>&1); rc=$?
+	out=$(within 30 "$@" 2>&1); rc=$?
 	set -e
 	[ $rc -ne 0 ] || fail "a second copy of $1 started"
 	assert_match "$pat" "$out" "second copy refused"

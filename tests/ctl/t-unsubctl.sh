@@ -59,10 +59,29 @@ normalise() {
 	step resubscribe reader@example.com --list news --by alice
 	step resubscribe reader@example.com --list news --by alice
 	step add reader@example.com
+	# all lists, then back on one: all except weekly, until all again
+	step resubscribe reader@example.com --list weekly --by alice
+	step resubscribe reader@example.com --list weekly --by alice
+	step status reader@example.com
+	step status reader@example.com --json
+	step add reader@example.com --reason "all again"
+	step status reader@example.com --json
 	step history reader@example.com
 	step history reader@example.com --json
 	step history nobody@example.com
 	step history nobody@example.com --json
+	step lists
+	step lists set news --title "Company news" --description "Now and then"
+	step lists set weekly --title "The weekly"
+	step lists set weekly --title "The Weekly"
+	step lists set "bad name" --title x
+	step lists set news
+	step lists set news --title "$(printf 'a\tb')"
+	step lists --json
+	step lists remove weekly
+	step lists remove weekly
+	step lists
+	step lists frob
 	printf 'address,scope\nimp1@example.com,news\nIMP2@example.com\nnot-an-address\nimp1@example.com,news\n' >"$T/imp.csv"
 	step import "$T/imp.csv"
 	printf 'address@example.com,news\n' >"$T/imp2.csv"
@@ -101,49 +120,53 @@ set +e
 set -e
 assert_eq "$rc" 1 "jsonl import with a broken line: exit"
 assert_match "invalid 1$" "$(cat "$T/o")" "jsonl import: the broken line counted"
-assert_match "all.jsonl:[0-9]*: invalid line" "$(cat "$T/e")" "jsonl import: the broken line named"
+assert_match "all.jsonl:[0-9]*: skipped: not a JSON object" "$(cat "$T/e")" "jsonl import: the broken line named"
 assert_match "suppressed for news" "$("$B/unsubctl" -c "$T/c3.conf" status esca@example.com)" \
     "jsonl import: the escaped address decoded"
 assert_eq "$("$B/unsubctl" -c "$T/c3.conf" export | cut -d, -f1,2 | grep -v '^esca@' | sort)" \
     "$("$B/unsubctl" -c "$CONF" export | cut -d, -f1,2 | sort)" \
     "export jsonl, import, export csv: same addresses and scopes"
 
-# JSON escaping, table-driven: each scope (printf %b) and a reason holding
-# it go out through status, history and export --format jsonl as valid JSON
-# that decodes to the same bytes, and come back through import unchanged.
-# A value that is not UTF-8 comes out with U+FFFD for its byte.
+# JSON escaping, table-driven: each value (printf %b) as a reason, and as
+# the scope where it is a valid list id (L; else the scope is caseN), goes
+# out through status, history and export --format jsonl as valid JSON that
+# decodes to the same bytes, and comes back through import unchanged.  A
+# value that is not UTF-8 comes out with U+FFFD for its byte.
 sed "s#^Database .*#Database $T/db4#" "$CONF" >"$T/c4.conf"
 sed "s#^Database .*#Database $T/db5#" "$CONF" >"$T/c5.conf"
 mkdir "$T/db4" "$T/db5"
 cat >"$T/cases" <<'EOC'
-q"uote
-back\\slash
-tab\there
-ctl\001x\037y
-caf\303\251
-\346\227\245\346\234\254
-comma,list
-slash/and\177del
-latin\351
+L q"uote
+L back\\slash
+L {x}'/y
+- tab\there
+- ctl\001x\037y
+- caf\303\251
+- \346\227\245\346\234\254
+- comma,list
+- slash/and\177del
+- latin\351
 EOC
 i=0
-while IFS= read -r c; do
+while IFS=' ' read -r k c; do
 	i=$((i + 1))
+	[ "$k" = L ] && l=$(printf '%b' "$c") || l=case$i
 	"$B/unsubctl" -c "$T/c4.conf" add "o'k/x{$i}@example.com" \
-	    --list "$(printf '%b' "$c")" --reason "$(printf '%b' "$c")" >/dev/null
+	    --list "$l" --reason "$(printf '%b' "$c")" >/dev/null
 done <"$T/cases"
 "$B/unsubctl" -c "$T/c4.conf" export --format jsonl >"$T/esc.jsonl"
 "$B/unsubctl" -c "$T/c5.conf" import "$T/esc.jsonl" >/dev/null
 "$B/unsubctl" -c "$T/c5.conf" export --format jsonl >"$T/esc2.jsonl"
 i=0
-while IFS= read -r c; do
+while IFS=' ' read -r k c; do
 	i=$((i + 1))
 	a="o'k/x{$i}@example.com"
+	[ "$k" = L ] && l=$(printf '%b' "$c") || l=case$i
 	"$B/unsubctl" -c "$T/c4.conf" status "$a" --json >"$T/st.json"
 	"$B/unsubctl" -c "$T/c4.conf" history "$a" --json >"$T/hi.json"
-	got=$(python3 - "$T" "$a" "$(printf '%b' "$c")" 2>&1 <<'EOP' || true
+	got=$(python3 - "$T" "$a" "$(printf '%b' "$c")" "$l" 2>&1 <<'EOP' || true
 import json, os, sys
-t, addr, want = sys.argv[1], sys.argv[2], os.fsencode(sys.argv[3])
+t, addr, want, scope = sys.argv[1], sys.argv[2], os.fsencode(sys.argv[3]), sys.argv[4]
 # a value that is not UTF-8: each byte over 0x7f becomes U+FFFD
 try:
     want = want.decode()
@@ -158,12 +181,31 @@ got = [st["scopes"], hi[0]["scope"], hi[0]["detail"],
        rows("esc.jsonl")[addr], rows("esc2.jsonl")[addr]]
 reason = "reason=" + "".join(" " if ord(ch) < 0x20 or ord(ch) == 0x7f else ch
                              for ch in want)
-print("ok" if got == [[want], want, reason, want, want] else
-      "got %r, want scope %r" % (got, want))
+print("ok" if got == [[scope], scope, reason, scope, scope] else
+      "got %r, want scope %r, reason %r" % (got, scope, reason))
 EOP
 )
 	assert_eq "$got" ok "JSON escaping, case $i ($c)"
 done <"$T/cases"
+
+# add and resubscribe --list take only ids the milter can match (the
+# token's rule): each of these is a usage error, exit 2, one line on
+# stderr, and nothing is written.
+nl='
+'
+for l in "news,weekly" "news${nl}weekly" "news weekly" "*" "" \
+    "$(printf 'x%.0s' $(seq 1 65))" "$(printf 'caf\303\251')"; do
+	for verb in add resubscribe; do
+		set +e
+		"$B/unsubctl" -c "$CONF" $verb badlist@example.com --list "$l" \
+		    --by alice >"$T/o" 2>"$T/e"; rc=$?
+		set -e
+		assert_eq "$rc" 2 "$verb --list \"$l\": exit"
+		assert_eq "$(wc -l <"$T/e")" 1 "$verb --list \"$l\": one line"
+	done
+done
+set +e; "$B/unsubctl" -c "$CONF" history badlist@example.com >/dev/null 2>&1; rc=$?; set -e
+assert_eq "$rc" 1 "refused --list wrote nothing"
 
 # Exit code 3 with a one-line message: bad config, missing keys, missing store.
 printf 'Nonsense yes\n' >"$T/bad.conf"
@@ -201,9 +243,9 @@ for s in a b; do
 	( i=0; while [ $i -lt 150 ]; do
 		"$B/unsubctl" -c "$CONF" add "$s$i@conc.example" --list news >/dev/null
 		i=$((i + 1)); done ) &
-	PIDS="$PIDS $!"
+	PIDS="$PIDS $!" adders="${adders:-} $!"
 done
-wait
+for p in $adders; do reap "$p" 300; done
 n=$("$B/unsubctl" -c "$CONF" list --list news | grep -c '@conc.example')
 assert_eq "$n" 300 "concurrent adds present"
 "$B/unsubctl" -c "$CONF" history a149@conc.example --json | grep -q '"action":"unsubscribe"' ||

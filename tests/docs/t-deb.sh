@@ -10,7 +10,8 @@ git -C "$TOP" archive --prefix=unsub-milter/ HEAD | tar -x -C "$T/src"
 	fail "dpkg-buildpackage: $(tail -20 "$T/build.log")"
 deb=$(ls "$T"/src/unsub-milter_*_*.deb)
 dpkg -i "$deb" >"$T/install.log" 2>&1 || fail "dpkg -i: $(cat "$T/install.log")"
-trap 'dpkg -P unsub-milter >/dev/null 2>&1 || true; cleanup' EXIT INT TERM
+trap 'rc=$?; trap - EXIT; dpkg -P unsub-milter >/dev/null 2>&1 || true
+cleanup || [ $rc != 0 ] || rc=1; exit $rc' EXIT
 id unsub >/dev/null || fail "no unsub user"
 [ -d /var/lib/unsub-milter ] || fail "no store directory"
 for f in /usr/sbin/unsub-milter /usr/sbin/unsub-httpd /usr/sbin/unsubctl /usr/sbin/unsub-sync \
@@ -43,7 +44,7 @@ HTTPTemplates /etc/unsub-milter/templates
 EOC
 /usr/sbin/unsubctl -c "$T/pkg.conf" genkey >/dev/null
 chown unsub "$T/db" "$T/run" "$T/keys"
-assert_eq "$(/usr/sbin/unsub-milter -n -c "$T/pkg.conf")" "configuration OK" "installed milter -n"
+assert_eq "$(within 30 /usr/sbin/unsub-milter -n -c "$T/pkg.conf")" "configuration OK" "installed milter -n"
 /usr/sbin/unsub-milter -f -c "$T/pkg.conf" >"$T/m.log" 2>&1 & PIDS="$PIDS $!"
 /usr/sbin/unsub-httpd -f -c "$T/pkg.conf" >"$T/h.log" 2>&1 & PIDS="$PIDS $!"
 i=0

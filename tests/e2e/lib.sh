@@ -334,7 +334,8 @@ e2e_cleanup() {
 	fi
 	if [ "${E2E_OWN_DIR:-0}" = 0 ] && [ -n "${T:-}" ] && command -v cleanup >/dev/null 2>&1; then
 		[ "${E2E_KEEP:-0}" = 0 ] || KEEP=1
-		cleanup	# common.sh: removes $T unless KEEP=1
+		# common.sh: removes $T unless KEEP=1; 1 if a wait timed out
+		cleanup || [ "$_e_rc" != 0 ] || _e_rc=1
 	elif [ "${E2E_OWN_DIR:-0}" = 1 ]; then
 		if [ "${E2E_KEEP:-0}" = 1 ]; then
 			echo "e2e: kept $E2E_DIR"

@@ -78,12 +78,13 @@ k=0
 while [ $k -lt "$KILLS" ]; do
 	sleep 0.3
 	kill -KILL "$MILTER_PID" "$HTTPD_PID" 2>/dev/null || true
-	wait "$MILTER_PID" "$HTTPD_PID" 2>/dev/null || true
+	reap "$MILTER_PID" 10
+	reap "$HTTPD_PID" 10
 	milter_start
 	httpd_start
 	k=$((k + 1))
 done
-wait $clients
+for c in $clients; do reap "$c" 900; done
 [ ! -s "$T/gaveup" ] || fail "clients gave up: $(cat "$T/gaveup")"
 
 # Every acknowledged unsubscribe is in the store.

@@ -86,7 +86,7 @@ set +e; ctl status carol@example.com >/dev/null; rc=$?; set -e
 assert_eq "$rc" 1 "carol not recorded while full"
 # repair: lift the limit and restart the milter
 sed -i 's/^DatabaseMapMax .*/DatabaseMapMax 0/' "$CONF"
-kill "$MILTER_PID"; wait "$MILTER_PID" 2>/dev/null || true
+stop "$MILTER_PID"
 milter_start
 send --from carol@example.com --to "$to" --header "Subject: unsubscribe" --body "x" ||
 	fail "retried reply not accepted: $(cat "$T/swaks.out")"

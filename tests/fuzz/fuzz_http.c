@@ -31,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s = malloc(size + 1), masked[600];
 	struct token_claims c;
 	struct page_vars v;
+	struct page_item item = { 0 };
 	size_t len;
 	char *html;
 
@@ -48,8 +49,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v.address = masked;
 	v.list = s;
 	v.message = s;
+	item.name = item.title = item.description = s;
+	item.checked = item.marked = size % 2 ? "" : NULL;
 	v.action = s;
 	v.date = size % 2 ? s : NULL;
+	v.time = s;
+	v.items = &item;	/* a list whose name, title and description are s */
+	v.n_items = 1;
 	html = page_render(size % 3, page_lang(s), &v, &len);
 	if (html == NULL || strstr(html, "<script") != NULL)
 		abort();	/* escaping must hold whatever the input */

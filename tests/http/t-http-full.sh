@@ -23,7 +23,7 @@ assert_match 'unsub_http_requests_total\{outcome="store_error"\} 1' \
 
 # repair: lift the limit and restart; the sender's retry is recorded
 sed -i 's/^DatabaseMapMax .*/DatabaseMapMax 0/' "$CONF"
-kill "$HTTPD_PID"; wait "$HTTPD_PID" 2>/dev/null || true
+stop "$HTTPD_PID"
 httpd_start
 assert_eq "$(code POST "$BASE/u/$t" -d 'List-Unsubscribe=One-Click')" 200 "retried POST"
 assert_match '"suppressed":true' "$(ctl status dave@example.com --json)" "dave recorded after the retry"

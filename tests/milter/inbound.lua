@@ -47,13 +47,17 @@ mt.disconnect(conn)
 out, rc = run(ctl .. " status in3@example.com")
 check(rc == 1, "forged token recorded something: " .. out)
 
--- 4. repeat is idempotent: state holds, history notes it
+-- 4. repeat is idempotent: state holds, the store does not grow (no
+-- history record, no synced commit; the log says "(repeat)")
+local before = run(ctl .. " history in1@example.com")
 conn = open("198.51.100.9")
 message(conn, "<in1@example.com>", { "<" .. rcpt .. ">" }, { { "Subject", "unsubscribe" } }, "x\r\n")
 check(mt.getreply(conn) == SMFIR_DISCARD, "repeat: want discard")
 mt.disconnect(conn)
 out = run(ctl .. " history in1@example.com")
-check(string.find(out, "repeat") ~= nil, "repeat not noted: " .. out)
+check(out == before, "repeat grew the history: " .. out)
+out = run(ctl .. " status in1@example.com --json")
+check(string.find(out, '"suppressed":true') ~= nil, "repeat: state lost: " .. out)
 
 -- 5. a made-up reference records nothing
 conn = open("198.51.100.9")

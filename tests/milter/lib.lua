@@ -66,3 +66,52 @@ end
 function field(out, name)
 	return string.match(out, name .. ":%s+([^\n]+)")
 end
+
+-- A report of tests/fixtures/reports whose returned original carries a
+-- List-Unsubscribe minted now for addr, list news (nil: none at all),
+-- passed through edit if given, as headers ({name, value}, folding kept)
+-- and a CRLF body for message().
+function report(file, addr, edit)
+	local f = assert(io.open(libdir .. "/../fixtures/reports/" .. file))
+	local text = f:read("*a")
+	f:close()
+	local lu = "X-No-Token: none"
+	if addr then
+		local out, rc = run(ctl .. " token " .. addr .. " --list news --campaign c7")
+		check(rc == 0, "token: " .. out)
+		lu = string.match(out, "(List%-Unsubscribe: .-)\nList%-Unsubscribe%-Post")
+		if edit then
+			lu = edit(lu)
+		end
+	end
+	local n
+	text, n = string.gsub(text, "List%-Unsubscribe: [^\n]*\n\t[^\n]*",
+	    function() return lu end)
+	check(n == 1 or not addr, file .. ": no List-Unsubscribe to replace")
+	local head, body = string.match(text, "^(.-)\n\n(.*)$")
+	local headers = {}
+	for line in string.gmatch(head, "[^\n]+") do
+		if string.match(line, "^[ \t]") then
+			headers[#headers][2] = headers[#headers][2] .. "\r\n" .. line
+		else
+			local name, value = string.match(line, "^([^:]+):%s*(.*)$")
+			headers[#headers + 1] = { name, value }
+		end
+	end
+	return headers, (string.gsub(body, "\n", "\r\n"))
+end
+
+-- Send a report to mailbox and return the milter's reply.
+function send_report(mailbox, file, addr)
+	local headers, body = report(file, addr)
+	local conn = open("198.51.100.7")
+	message(conn, "<>", { "<" .. mailbox .. ">" }, headers, body)
+	local reply = mt.getreply(conn)
+	mt.disconnect(conn)
+	return reply
+end
+
+-- The unsubctl status --json of addr.
+function status(addr)
+	return (run(ctl .. " status " .. addr .. " --json"))
+end

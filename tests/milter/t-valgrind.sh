@@ -26,15 +26,15 @@ while [ ! -S "$SOCK" ]; do
 	sleep 0.05
 done
 for s in outbound-headers outbound-suppressed inbound; do
-	miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
+	within 300 miltertest -D sock="unix:$SOCK" -D libdir="$TOP/tests/milter" \
 	    -D ctl="$B/unsubctl -c $CONF" -D script="$TOP/tests/milter/$s.lua" \
 	    -s "$TOP/tests/milter/wrap.lua" >"$T/lua.out" 2>&1 ||
 		fail "$s.lua under valgrind: $(cat "$T/lua.out")"
 done
 kill -TERM $vm
 python3 -c "import socket; s=socket.socket(socket.AF_UNIX); s.connect('$SOCK')" 2>/dev/null || true
-set +e; wait $vm; rc=$?; set -e
-[ $rc -ne 99 ] || fail "memcheck errors in unsub-milter: $(cat "$T/vg-milter.log")"
+reap $vm 60
+[ $reap_rc -ne 99 ] || fail "memcheck errors in unsub-milter: $(cat "$T/vg-milter.log")"
 
 $VG "$B/unsub-httpd" -f -c "$CONF" >"$T/vg-httpd.log" 2>&1 &
 vh=$!
@@ -50,8 +50,7 @@ code POST "http://127.0.0.1:$PORT/u/$t" -d List-Unsubscribe=One-Click >/dev/null
 code POST "http://127.0.0.1:$PORT/u/$t" -F List-Unsubscribe=One-Click >/dev/null
 code POST "http://127.0.0.1:$PORT/u/x$t" -d List-Unsubscribe=One-Click >/dev/null
 code GET "http://127.0.0.1:$PORT/metrics" >/dev/null
-kill -TERM $vh
-set +e; wait $vh; rc=$?; set -e
-[ $rc -ne 99 ] || fail "memcheck errors in unsub-httpd: $(cat "$T/vg-httpd.log")"
+stop $vh 60
+[ $reap_rc -ne 99 ] || fail "memcheck errors in unsub-httpd: $(cat "$T/vg-httpd.log")"
 ctl status vg@example.com >/dev/null || fail "the POST under valgrind recorded nothing"
 echo "valgrind memcheck: both daemons clean"

@@ -193,6 +193,36 @@ START_TEST(header_line_limit)
 }
 END_TEST
 
+/* FeedbackID templates with list "news", campaign "c7", no profile. */
+static const struct {
+	const char *tmpl, *want;	/* want NULL: refused */
+	size_t outsz;
+} fbid[] = {
+	{ "%c:%l:news:S1", "c7:news:news:S1", 64 },
+	{ "%l-%p-%%", "news--%", 64 },
+	{ "plain", "plain", 64 },
+	{ "%l:%x", NULL, 64 },		/* unknown escape */
+	{ "%", NULL, 64 },		/* escape cut off */
+	{ "%c:%l", NULL, 7 },		/* "c7:news" needs 8 octets */
+	{ "%c:%l", "c7:news", 8 },
+};
+
+START_TEST(feedback_id)
+{
+	char out[64];
+	int n = header_feedback_id(out, fbid[_i].outsz, fbid[_i].tmpl, "news",
+	    "c7", "");
+
+	if (fbid[_i].want == NULL)
+		ck_assert_msg(n == -1, "%s: got \"%s\", want refused",
+		    fbid[_i].tmpl, out);
+	else
+		ck_assert_msg(n == (int)strlen(fbid[_i].want) &&
+		    strcmp(out, fbid[_i].want) == 0, "%s: got %d \"%s\", want "
+		    "\"%s\"", fbid[_i].tmpl, n, n < 0 ? "" : out, fbid[_i].want);
+}
+END_TEST
+
 static Suite *address_suite(void)
 {
 	Suite *s = suite_create("address");
@@ -204,6 +234,7 @@ static Suite *address_suite(void)
 	tcase_add_loop_test(tc, codec_rejects, 0,
 	    sizeof(bad_b32) / sizeof(bad_b32[0]));
 	tcase_add_loop_test(tc, header_format, 0, sizeof(hdr) / sizeof(hdr[0]));
+	tcase_add_loop_test(tc, feedback_id, 0, sizeof(fbid) / sizeof(fbid[0]));
 	tcase_add_loop_test(tc, header_line_limit, 0,
 	    sizeof(longs) / sizeof(longs[0]));
 	suite_add_tcase(s, tc);

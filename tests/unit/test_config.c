@@ -21,6 +21,14 @@ static const char *temp_file(const char *text)
 	return path;
 }
 
+/* The bounce and complaint keys: a good row of files[], whose values
+ * values_land_in_fields reads back. */
+static const char reports_conf[] =
+    "BounceMailbox bounces@sender.example, fbl@sender.example\n"
+    "ComplaintMailbox fbl@sender.example\nSoftBounceLimit 5\n"
+    "SoftBounceWindow 2w\nComplaintScope list\nKeepReports yes\n"
+    "FeedbackID %c:%l:%p:100%%\n";
+
 static const struct {
 	const char *text;
 	const char *err;	/* NULL: must load; else substring of error */
@@ -45,9 +53,49 @@ static const struct {
 	  "a-very-long-local-part-for-an-unsubscribe-mailbox@example.com\n",
 	  ":1: UnsubscribeMailbox: local part too long" },
 	{ "UnsubscribeURL ftp://x/\n", ":1: UnsubscribeURL must start with" },
+	{ "UnsubscribeURL https://unsub.example.com/unsub?t=\n",
+	  ":1: UnsubscribeURL must end in a path the token completes: no ?" },
+	{ "UnsubscribeURL https://unsub.example.com\n",
+	  ":1: UnsubscribeURL must end in a path the token completes: no ?" },
+	{ "UnsubscribeURL https://unsub.example.com/unsub-\n", NULL },
 	{ "LogLevel loud\n", ":1: LogLevel must be" },
 	{ "SocketMode 0999\n", ":1: SocketMode must be an octal mode" },
-	{ "Socket inet6:8890@::1\nSocket local:/run/m.sock\n", NULL },
+	{ "Socket inet6:8890@::1\n", NULL },
+	{ "Socket local:/run/m.sock\n", NULL },
+	/* a key given twice: the second line would silently win */
+	{ "Socket inet6:8890@::1\nSocket local:/run/m.sock\n",
+	  ":2: Socket given twice (first at /tmp/unsub-conf-" },
+	{ "InternalHosts 10.0.0.0/8\n\nINTERNALHOSTS 127.0.0.1\n",
+	  ":3: InternalHosts given twice (first at /tmp/unsub-conf-" },
+	/* a UTF-8 byte order mark is skipped at the start, nowhere else */
+	{ "\xEF\xBB\xBFSocket unix:/x\n", NULL },
+	{ "Socket unix:/x\n\xEF\xBB\xBFKeyFile /k\n", ":2: unknown key" },
+	/* headers: ListHeader set, each header one meaning */
+	{ "ListHeader\n", "ListHeader is empty (line 1)" },
+	{ "ProfileHeader x-unsub-list\n", "ListHeader names the same header "
+	  "as ProfileHeader (line 1)" },
+	{ "ListHeader X-A\nCampaignHeader x-a\n", "ListHeader (line 1) names "
+	  "the same header as CampaignHeader (line 2)" },
+	{ "CampaignHeader List-Unsubscribe-Post\n", "CampaignHeader "
+	  "(line 1) names the same header as List-Unsubscribe-Post" },
+	{ "ListHeader List-Unsubscribe\n", "names the same header as "
+	  "List-Unsubscribe" },
+	{ "ProfileHeader\nCampaignHeader\n", NULL },	/* both off */
+	/* a map limit below the map it starts with */
+	{ "DatabaseMapSize 1m\nDatabaseMapMax 512k\n", "DatabaseMapMax 524288 "
+	  "(line 2) is below DatabaseMapSize 1048576 (line 1)" },
+	{ "DatabaseMapMax 512k\n", "is below DatabaseMapSize 67108864" },
+	{ "DatabaseMapSize 1m\nDatabaseMapMax 1m\n", NULL },
+	/* a mailbox a mailto URI would have to escape */
+	{ "UnsubscribeMailbox un?sub@example.com\n", ":1: UnsubscribeMailbox: "
+	  "'?' would have to be escaped" },
+	{ "UnsubscribeMailbox un%sub@example.com\n", ":1: UnsubscribeMailbox: "
+	  "'%' would have to be escaped" },
+	{ "UnsubscribeMailbox un&sub@example.com\n", ":1: UnsubscribeMailbox: "
+	  "'&' would have to be escaped" },
+	{ "UnsubscribeMailbox un/sub@example.com\n", ":1: UnsubscribeMailbox: "
+	  "'/' would have to be escaped" },
+	{ "UnsubscribeMailbox u.n-s_u+b=x@ex-ample.example.com\n", NULL },
 	{ "Socket bogus\n", ":1: Socket \"bogus\": want unix:/path" },
 	{ "Socket inet:@127.0.0.1\n", ":1: Socket \"inet:@127.0.0.1\"" },
 	{ "Socket unix:relative\n", ":1: Socket \"unix:relative\"" },
@@ -55,6 +103,20 @@ static const struct {
 	{ "ListHeader bad header:\n", ":1: ListHeader \"bad header:\" is not a "
 	  "header field name" },
 	{ "CampaignHeader X-Camp:\n", ":1: CampaignHeader \"X-Camp:\"" },
+	{ reports_conf, NULL },
+	{ "BounceMailbox bounces@sender.example nobody\n",
+	  ":1: BounceMailbox: \"nobody\": address has no @domain" },
+	{ "ComplaintMailbox <fbl@sender.example>\n",
+	  ":1: ComplaintMailbox: \"<fbl@sender.example>\": not a plain" },
+	{ "SoftBounceLimit 0\n", ":1: SoftBounceLimit must be a number from 1 "
+	  "to 100" },
+	{ "SoftBounceWindow 30y\n", ":1: SoftBounceWindow must be a number" },
+	{ "SoftBounceWindow 10s\n", ":1: SoftBounceWindow must be a number "
+	  "from 60" },
+	{ "ComplaintScope some\n", ":1: ComplaintScope: \"some\"" },
+	{ "FeedbackID %l:%x\n", ":1: FeedbackID: only %l, %c, %p and %% may "
+	  "follow %" },
+	{ "FeedbackID %l%l%l%l%l%l%l%l\n", ":1: FeedbackID: only" },
 };
 
 START_TEST(files_good_and_bad)
@@ -97,6 +159,16 @@ START_TEST(values_land_in_fields)
 	ck_assert_uint_eq(c.n_internal, 4);
 	ck_assert_int_eq(c.suppressed_action, CONFIG_SUPP_DISCARD);
 	unlink(path);
+	path = temp_file(reports_conf);
+	ck_assert_int_eq(config_load(path, &c, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.bounce_mailbox, "bounces@sender.example, "
+	    "fbl@sender.example");
+	ck_assert_uint_eq(c.soft_limit, 5);
+	ck_assert_uint_eq(c.soft_window, 14 * 86400);
+	ck_assert_int_eq(c.complaint_scope_all, 0);
+	ck_assert_int_eq(c.keep_reports, 1);
+	ck_assert_str_eq(c.feedback_id, "%c:%l:%p:100%%");
+	unlink(path);
 }
 END_TEST
 
@@ -113,6 +185,12 @@ START_TEST(defaults)
 	ck_assert_uint_eq(c.max_body, 262144);
 	ck_assert_uint_eq(c.socket_mode, 0660);
 	ck_assert_uint_eq(c.n_internal, 2);
+	ck_assert_str_eq(c.bounce_mailbox, "");
+	ck_assert_uint_eq(c.soft_limit, 3);
+	ck_assert_uint_eq(c.soft_window, 30 * 86400);
+	ck_assert_int_eq(c.complaint_scope_all, 1);
+	ck_assert_int_eq(c.keep_reports, 0);
+	ck_assert_str_eq(c.feedback_id, "");
 }
 END_TEST
 

@@ -26,34 +26,6 @@ static int collect(const char *cand, size_t len, void *arg)
 	return 0;
 }
 
-/* Feed a whole message (LF or CRLF): headers unfolded, then the body. */
-static void feed(struct mailparse *mp, const char *msg)
-{
-	const char *p = msg;
-	char name[256], value[16384];
-
-	while (*p != '\0' && *p != '\n' && !(p[0] == '\r' && p[1] == '\n')) {
-		const char *colon = strchr(p, ':'), *eol;
-		size_t vl = 0;
-		ck_assert_ptr_nonnull(colon);
-		snprintf(name, sizeof(name), "%.*s", (int)(colon - p), p);
-		p = colon + 1;
-		for (;;) {	/* value with its continuation lines */
-			eol = strchr(p, '\n');
-			ck_assert_ptr_nonnull(eol);
-			vl += (size_t)snprintf(value + vl, sizeof(value) - vl,
-			    "%.*s\n", (int)(eol - p), p);
-			p = eol + 1;
-			if (*p != ' ' && *p != '\t')
-				break;
-		}
-		value[vl - 1] = '\0';
-		mailparse_header(mp, name, value);
-	}
-	p += *p == '\r' ? 2 : 1;
-	mailparse_body(mp, (const uint8_t *)p, strlen(p));
-}
-
 static struct got run(const char *msg, size_t max_body)
 {
 	struct mailparse *mp = mailparse_new(max_body);
@@ -61,7 +33,7 @@ static struct got run(const char *msg, size_t max_body)
 
 	memset(&g, 0, sizeof(g));
 	ck_assert_ptr_nonnull(mp);
-	feed(mp, msg);
+	unit_feed(mp, msg);
 	mailparse_candidates(mp, collect, &g);
 	mailparse_free(mp);
 	return g;
@@ -269,6 +241,69 @@ START_TEST(hostile_input_does_not_crash)
 }
 END_TEST
 
+/* Counts every candidate tried and its bytes; stops at the token. */
+struct tally {
+	size_t n, bytes;
+};
+
+static int count_to_token(const char *cand, size_t len, void *arg)
+{
+	struct tally *t = arg;
+
+	t->n++;
+	t->bytes += len;
+	return len == strlen(TOK) && memcmp(cand, TOK, len) == 0;
+}
+
+/* A body of `lines` forged 60-character token-like lines, then TOK. */
+static int forged_then_token(int lines, size_t max_body, struct tally *t)
+{
+	size_t cap = (size_t)lines * 62 + sizeof(TOK) + 64, off = 0;
+	char *body = malloc(cap);
+	struct mailparse *mp = mailparse_new(max_body);
+	int rc;
+
+	ck_assert_ptr_nonnull(body);
+	ck_assert_ptr_nonnull(mp);
+	for (int i = 0; i < lines; i++)
+		off += (size_t)snprintf(body + off, cap - off, "%060d\n", i);
+	off += (size_t)snprintf(body + off, cap - off, "%s\n", TOK);
+	mailparse_header(mp, "Subject", "unsubscribe");
+	ck_assert_int_eq(mailparse_body(mp, (const uint8_t *)body, off),
+	    MAILPARSE_OK);
+	memset(t, 0, sizeof(*t));
+	rc = mailparse_candidates(mp, count_to_token, t);
+	mailparse_free(mp);
+	free(body);
+	return rc;
+}
+
+/* 100 forged lines before the real token: it is still tried, and the work
+ * stays linear (the line itself and at most 16 joins per line). */
+START_TEST(forged_lines_before_token)
+{
+	struct tally t;
+
+	ck_assert_msg(forged_then_token(100, 1 << 20, &t) == 1, "token after "
+	    "100 forged lines not tried (%zu candidates tried)", t.n);
+	ck_assert_msg(t.n <= 101 * 17, "got %zu candidates, want at most %d",
+	    t.n, 101 * 17);
+}
+END_TEST
+
+/* However many forged lines, the candidates tried stay within the byte
+ * budget. */
+START_TEST(forged_lines_bounded_by_bytes)
+{
+	struct tally t;
+
+	forged_then_token(20000, 16 << 20, &t);
+	ck_assert_msg(t.bytes > 0 && t.bytes < MAILPARSE_WORK_MAX + 1024,
+	    "got %zu candidate bytes, want at most %u", t.bytes,
+	    MAILPARSE_WORK_MAX + 1024);
+}
+END_TEST
+
 START_TEST(deep_nesting_and_long_lines)
 {
 	size_t cap = 1 << 21, off = 0;
@@ -334,6 +369,8 @@ static Suite *mailparse_suite(void)
 	tcase_add_test(tc, body_read_is_bounded);
 	tcase_add_loop_test(tc, hostile_input_does_not_crash, 0,
 	    sizeof(hostile) / sizeof(hostile[0]));
+	tcase_add_test(tc, forged_lines_before_token);
+	tcase_add_test(tc, forged_lines_bounded_by_bytes);
 	tcase_add_test(tc, deep_nesting_and_long_lines);
 	tcase_add_loop_test(tc, percent_escapes, 0,
 	    sizeof(pcts) / sizeof(pcts[0]));

@@ -92,6 +92,8 @@ static const struct {
 	  POLICY_ACCEPT, 0, 0, "no headers added" },
 	{ "list id that names every list", 1, { "<a@example.com>" }, "*", 0,
 	  POLICY_ACCEPT, 0, 0, "no headers added" },
+	{ "two lists in one id", 1, { "<a@example.com>" }, "news,weekly", 0,
+	  POLICY_ACCEPT, 0, 0, "with a comma; no headers added" },
 };
 
 START_TEST(outbound_rules)
@@ -139,6 +141,94 @@ START_TEST(outbound_rules)
 		ck_assert_msg(strstr(e.reply, "unsubscribed") != NULL,
 		    "got reply \"%s\"", e.reply);
 	}
+	policy_edits_free(&e);
+	policy_msg_reset(&m);
+}
+END_TEST
+
+/* More recipients than POLICY_RCPT_MAX: plain mail passes untouched, list
+ * mail (whose recipients past the cap cannot be checked) is refused for
+ * good, never tempfailed into a queue it cannot leave. */
+static const struct {
+	const char *name;
+	int trusted;
+	const char *list;
+	enum policy_verdict verdict;
+} over_rows[] = {
+	{ "plain mail", 1, NULL, POLICY_ACCEPT },
+	{ "untrusted list mail", 0, "news", POLICY_ACCEPT },
+	{ "list mail", 1, "news", POLICY_REJECT },
+};
+
+START_TEST(recipients_over_cap)
+{
+	struct policy_msg m;
+	struct policy_edits e;
+	char rcpt[64];
+
+	memset(&m, 0, sizeof(m));
+	m.trusted = over_rows[_i].trusted;
+	for (int i = 0; i <= POLICY_RCPT_MAX + 1; i++) {
+		snprintf(rcpt, sizeof(rcpt), "<r%d@example.com>", i);
+		ck_assert_msg(policy_rcpt(&cfg, &m, rcpt) == 0, "%s: recipient "
+		    "%d refused", over_rows[_i].name, i);
+	}
+	if (over_rows[_i].list)
+		policy_header(&cfg, &m, "X-Unsub-List", over_rows[_i].list);
+	policy_decide(&cfg, kr, st, &m, &e);
+	ck_assert_msg(e.verdict == over_rows[_i].verdict, "%s: got verdict "
+	    "%d, want %d (%s)", over_rows[_i].name, e.verdict,
+	    over_rows[_i].verdict, e.log);
+	if (e.verdict == POLICY_ACCEPT)
+		ck_assert_msg(e.n_del_hdr == 0 && e.n_del_rcpt == 0 &&
+		    e.lu[0] == '\0' && e.tag[0] == '\0', "%s: got edits, want "
+		    "none", over_rows[_i].name);
+	else {
+		ck_assert_str_eq(e.xcode, "5.5.3");
+		ck_assert_msg(strstr(e.log, "1002 recipients") != NULL,
+		    "got log \"%s\"", e.log);
+	}
+	policy_edits_free(&e);
+	policy_msg_reset(&m);
+}
+END_TEST
+
+/* SuppressedAction tag: the header never shows one recipient another's
+ * address; a sole recipient may see their own. */
+static const struct {
+	const char *name;
+	const char *rcpts[3];
+	const char *tag;
+} tag_rows[] = {
+	{ "sole recipient", { "<gone@example.com>" }, "gone@example.com" },
+	{ "one of two", { "<gone@example.com>", "<b@example.com>" },
+	  "1 of 2 recipients" },
+	{ "two of three", { "<b@example.com>", "<gone@example.com>",
+	  "<all@example.com>" }, "2 of 3 recipients" },
+};
+
+START_TEST(tag_names_no_other_recipient)
+{
+	struct policy_msg m;
+	struct policy_edits e;
+
+	suppress("gone@example.com", "news");
+	suppress("all@example.com", STORE_SCOPE_ALL);
+	cfg.suppressed_action = CONFIG_SUPP_TAG;
+	memset(&m, 0, sizeof(m));
+	m.trusted = 1;
+	for (int r = 0; r < 3 && tag_rows[_i].rcpts[r]; r++)
+		ck_assert_int_eq(policy_rcpt(&cfg, &m, tag_rows[_i].rcpts[r]), 0);
+	policy_header(&cfg, &m, "X-Unsub-List", "news");
+	policy_decide(&cfg, kr, st, &m, &e);
+	ck_assert_msg(strcmp(e.tag, tag_rows[_i].tag) == 0, "%s: got tag "
+	    "\"%s\", want \"%s\"", tag_rows[_i].name, e.tag, tag_rows[_i].tag);
+	ck_assert_msg(e.verdict == POLICY_ACCEPT && e.n_del_rcpt == 0,
+	    "%s: got verdict %d, %zu removed, want accept, none removed",
+	    tag_rows[_i].name, e.verdict, e.n_del_rcpt);
+	ck_assert_msg(strstr(e.log, "gone@example.com") != NULL, "%s: got log "
+	    "\"%s\", want the address for the operator", tag_rows[_i].name,
+	    e.log);
 	policy_edits_free(&e);
 	policy_msg_reset(&m);
 }
@@ -304,6 +394,70 @@ START_TEST(inbound_campaign_is_this_mailings)
 }
 END_TEST
 
+/* A complaint, with the config it meets: what the message becomes and the
+ * scope the token's recipient is suppressed for. */
+static const struct {
+	const char *scope_cfg, *keep;
+	const char *rcpts[2];
+	enum policy_verdict verdict;
+	size_t del_rcpt;
+	const char *scope;	/* wanted: "*" or "news" */
+} complaint_rows[] = {
+	{ "all", "no", { "<fbl@sender.example>" }, POLICY_DISCARD, 0, "*" },
+	{ "list", "no", { "<FBL@sender.example>" }, POLICY_DISCARD, 0, "news" },
+	{ "all", "yes", { "<fbl@sender.example>" }, POLICY_ACCEPT, 0, "*" },
+	{ "all", "no", { "<fbl@sender.example>", "<human@sender.example>" },
+	  POLICY_ACCEPT, 1, "*" },	/* only our mailbox is dropped */
+};
+
+START_TEST(complaint_scope_and_keep)
+{
+	struct token_claims c;
+	struct policy_msg m;
+	struct policy_edits e;
+	char tok[TOKEN_TEXT_MAX], body[2048], err[256], scope[8];
+	int supp;
+
+	ck_assert_int_eq(config_set(&cfg, "ComplaintMailbox",
+	    "fbl@sender.example", err, sizeof(err)), 0);
+	ck_assert_int_eq(config_set(&cfg, "ComplaintScope",
+	    complaint_rows[_i].scope_cfg, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_set(&cfg, "KeepReports",
+	    complaint_rows[_i].keep, err, sizeof(err)), 0);
+	memset(&c, 0, sizeof(c));
+	strcpy(c.address, "fan@example.com");
+	strcpy(c.list, "news");
+	ck_assert_int_eq(token_seal_url(kr, &c, tok, sizeof(tok)), TOKEN_OK);
+	snprintf(body, sizeof(body), "--b\r\nContent-Type: "
+	    "message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n"
+	    "User-Agent: T/1\r\nVersion: 1\r\n\r\n--b\r\nContent-Type: "
+	    "text/rfc822-headers\r\n\r\nTo: redacted@example.com\r\n"
+	    "List-Unsubscribe: <https://unsub.example.com/u/%s>\r\n\r\n"
+	    "--b--\r\n", tok);
+	memset(&m, 0, sizeof(m));
+	for (int r = 0; r < 2 && complaint_rows[_i].rcpts[r]; r++)
+		ck_assert_int_eq(policy_rcpt(&cfg, &m,
+		    complaint_rows[_i].rcpts[r]), 0);
+	ck_assert_int_eq(policy_wants_body(&m), 1);
+	policy_header(&cfg, &m, "Content-Type", "multipart/report; "
+	    "report-type=feedback-report; boundary=\"b\"");
+	ck_assert_int_eq(mailparse_body(m.mp, (const uint8_t *)body,
+	    strlen(body)), MAILPARSE_OK);
+	policy_decide(&cfg, kr, st, &m, &e);
+	ck_assert_msg(e.verdict == complaint_rows[_i].verdict, "row %d: "
+	    "verdict got %d, want %d (%s)", _i, e.verdict,
+	    complaint_rows[_i].verdict, e.log);
+	ck_assert_uint_eq(e.n_del_rcpt, complaint_rows[_i].del_rcpt);
+	ck_assert_int_eq(store_check(st, "fan@example.com", "news", &supp,
+	    scope, sizeof(scope)), STORE_OK);
+	ck_assert_msg(supp && strcmp(scope, complaint_rows[_i].scope) == 0,
+	    "row %d: suppressed %d for \"%s\", want \"%s\" (%s)", _i, supp,
+	    scope, complaint_rows[_i].scope, e.log);
+	policy_edits_free(&e);
+	policy_msg_reset(&m);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -312,9 +466,15 @@ static Suite *policy_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, outbound_rules, 0,
 	    sizeof(out_rows) / sizeof(out_rows[0]));
+	tcase_add_loop_test(tc, recipients_over_cap, 0,
+	    sizeof(over_rows) / sizeof(over_rows[0]));
+	tcase_add_loop_test(tc, tag_names_no_other_recipient, 0,
+	    sizeof(tag_rows) / sizeof(tag_rows[0]));
 	tcase_add_test(tc, inbound_by_reference_subject_and_forgery);
 	tcase_add_test(tc, inbound_store_failure_always_tempfails);
 	tcase_add_test(tc, inbound_campaign_is_this_mailings);
+	tcase_add_loop_test(tc, complaint_scope_and_keep, 0,
+	    sizeof(complaint_rows) / sizeof(complaint_rows[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
