@@ -209,7 +209,7 @@ done:
 	if (r != 0 && r != MDB_NOTFOUND)
 		rc = store_lmdb_fail("events", r);
 	mdb_cursor_close(cur);
-	store_txn_end(st, txn, 0);
+	store_txn_end(st, txn);
 	return rc;
 }
 
@@ -254,13 +254,15 @@ static int mirror_one(struct store *st, MDB_txn *txn, struct store_item *it,
 	return rc;
 }
 
-/* One try of store_mirror: a STORE_* code, or an LMDB failure in *lrc. */
+/* One try of store_mirror: a STORE_* code, or an LMDB failure in *lrc.
+ * It commits only into the files the path names, as store_record does:
+ * never a cursor advanced into a data.mdb that replaced the one read. */
 static int mirror_txn(struct store *st, struct store_item *items, size_t n,
     const struct store_meta *meta, size_t nmeta, size_t *applied, int *lrc)
 {
 	MDB_txn *txn;
 	uint8_t vb[8];
-	int rc = store_txn_begin(st, 0, &txn);
+	int rc = store_txn_begin(st, 0, &txn), stale = 0;
 
 	if (rc != STORE_OK)
 		return rc;
@@ -274,11 +276,11 @@ static int mirror_txn(struct store *st, struct store_item *items, size_t n,
 		*lrc = mdb_put(txn, st->meta, &k, &v, 0);
 	}
 	if (*lrc == 0)
-		*lrc = mdb_txn_commit(txn);
+		*lrc = store_txn_commit(st, txn, &stale);
 	else
 		mdb_txn_abort(txn);
 	pthread_rwlock_unlock(&st->resize);
-	return STORE_OK;
+	return stale ? store_reopen(st) : STORE_OK;
 }
 
 int store_mirror(struct store *st, struct store_item *items, size_t n,

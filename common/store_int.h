@@ -125,8 +125,9 @@ int store_lmdb_fail(const char *what, int rc);
 /* Begin a transaction (holding the resize lock shared until
  * store_txn_end), following another process's map growth. */
 int store_txn_begin(struct store *st, unsigned flags, MDB_txn **txn);
-/* End a transaction (commit or abort) and release the resize lock. */
-int store_txn_end(struct store *st, MDB_txn *txn, int commit);
+/* End a read transaction (or abandon a write) and release the resize
+ * lock; writes commit through store_txn_commit. */
+void store_txn_end(struct store *st, MDB_txn *txn);
 /* Commit a write transaction only into the store the path names now
  * (data.mdb and lock.mdb the files opened, and no other writer past this
  * transaction's snapshot): otherwise abort it and set *stale.  Returns 0

@@ -148,17 +148,12 @@ int store_txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
 	return STORE_OK;
 }
 
-/* End a transaction (commit or abort) and release the resize lock. */
-int store_txn_end(struct store *st, MDB_txn *txn, int commit)
+/* End a read transaction (or abandon a write) and release the resize
+ * lock; writes commit through store_txn_commit. */
+void store_txn_end(struct store *st, MDB_txn *txn)
 {
-	int rc = 0;
-
-	if (commit)
-		rc = mdb_txn_commit(txn);
-	else
-		mdb_txn_abort(txn);
+	mdb_txn_abort(txn);
 	pthread_rwlock_unlock(&st->resize);
-	return rc == 0 ? STORE_OK : store_lmdb_fail("mdb_txn_commit", rc);
 }
 
 /* The identity of the file at dir/name, or zeros when there is none. */
@@ -264,7 +259,7 @@ int store_reader_get(struct store *st, struct store_reader **out)
 		return rc;
 	}
 	if ((rc = mdb_cursor_open(r->txn, st->supp, &r->cur)) != 0) {
-		store_txn_end(st, r->txn, 0);
+		store_txn_end(st, r->txn);
 		free(r);
 		return store_lmdb_fail("mdb_cursor_open", rc);
 	}

@@ -325,7 +325,7 @@ static int walk(struct store *st, MDB_dbi dbi, const void *prefix,
 	if ((rc = store_txn_begin(st, MDB_RDONLY, &txn)) != STORE_OK)
 		return rc;
 	if ((r = mdb_cursor_open(txn, dbi, &cur)) != 0) {
-		store_txn_end(st, txn, 0);
+		store_txn_end(st, txn);
 		return store_lmdb_fail("mdb_cursor_open", r);
 	}
 	while ((r = mdb_cursor_get(cur, &k, &v, op)) == 0) {
@@ -340,7 +340,7 @@ static int walk(struct store *st, MDB_dbi dbi, const void *prefix,
 	if (r != 0 && r != MDB_NOTFOUND)
 		rc = store_lmdb_fail("mdb_cursor_get", r);
 	mdb_cursor_close(cur);
-	store_txn_end(st, txn, 0);
+	store_txn_end(st, txn);
 	return rc;
 }
 
