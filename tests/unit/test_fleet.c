@@ -300,6 +300,63 @@ START_TEST(mirror_guard)
 }
 END_TEST
 
+/* Exceptions to "*" (issue 17) made on h0 reach h2 in every order of
+ * their events with the same result as on h0: an exception holds, a
+ * later unsubscribe from all ends it, unsubscribing from the list ends
+ * it and resubscribing makes it again. */
+static const struct {
+	const char *scope[4];	/* resubscribe when it starts with '+' */
+	int weekly, news;	/* suppressed for them at the end */
+} except_cases[] = {
+	{ { "*", "+weekly" }, 0, 1 },
+	{ { "*", "+weekly", "*" }, 1, 1 },
+	{ { "*", "+weekly", "weekly" }, 1, 1 },
+	{ { "*", "+weekly", "weekly", "+weekly" }, 0, 1 },
+	{ { "*", "+weekly", "+*" }, 0, 0 },
+};
+
+START_TEST(mirror_exceptions_any_order)
+{
+	struct feed f;
+	size_t n = 0, order[4], applied, perm = 0;
+
+	for (; n < 4 && except_cases[_i].scope[n] != NULL; n++) {
+		const char *sc = except_cases[_i].scope[n];
+		ck_assert_int_eq(rec(0, sc[0] == '+' ? STORE_RESUBSCRIBE :
+		    STORE_UNSUBSCRIBE, "x@example.com", sc + (sc[0] == '+')),
+		    STORE_OK);
+		order[n] = n;
+	}
+	ck_assert_int_eq(is_suppressed(0, "x@example.com", "weekly"),
+	    except_cases[_i].weekly);
+	ck_assert_int_eq(is_suppressed(0, "x@example.com", "news"),
+	    except_cases[_i].news);
+	feed_of(0, 0, &f);
+	ck_assert_uint_eq(f.n, n);
+	do {
+		char addr[32];
+		snprintf(addr, sizeof(addr), "p%zu@example.com", perm);
+		for (size_t i = 0; i < n; i++) {
+			struct store_item it = f.it[order[i]];
+			snprintf(it.ev.address, sizeof(it.ev.address), "%s",
+			    addr);
+			it.ev.uid[15] ^= (uint8_t)(perm + 1);
+			ck_assert_int_eq(store_mirror(st[2], &it, 1, NULL, 0,
+			    &applied), STORE_OK);
+			ck_assert_uint_eq(applied, 1);
+		}
+		ck_assert_msg(is_suppressed(2, addr, "weekly") ==
+		    except_cases[_i].weekly && is_suppressed(2, addr, "news") ==
+		    except_cases[_i].news, "case %d, permutation %zu: got "
+		    "weekly %d news %d, want %d %d", _i, perm,
+		    is_suppressed(2, addr, "weekly"),
+		    is_suppressed(2, addr, "news"), except_cases[_i].weekly,
+		    except_cases[_i].news);
+		perm++;
+	} while (next_perm(order, n));
+}
+END_TEST
+
 static Suite *fleet_suite(void)
 {
 	Suite *s = suite_create("fleet");
@@ -312,6 +369,8 @@ static Suite *fleet_suite(void)
 	tcase_add_test(ts, mirror_once_any_order);
 	tcase_add_test(ts, mirror_reference);
 	tcase_add_test(ts, mirror_guard);
+	tcase_add_loop_test(ts, mirror_exceptions_any_order, 0,
+	    sizeof(except_cases) / sizeof(except_cases[0]));
 	suite_add_tcase(s, tm);
 	suite_add_tcase(s, ts);
 	return s;
