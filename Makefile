@@ -23,11 +23,15 @@ COMMON    := $(patsubst common/%.c,$(B)/common/%.o,$(wildcard common/*.c))
 MILTER    := $(patsubst milter/%.c,$(B)/milter/%.o,$(wildcard milter/*.c))
 HTTPD     := $(patsubst httpd/%.c,$(B)/httpd/%.o,$(wildcard httpd/*.c))
 CTL       := $(patsubst ctl/%.c,$(B)/ctl/%.o,$(wildcard ctl/*.c))
+SYNC      := $(patsubst sync/%.c,$(B)/sync/%.o,$(wildcard sync/*.c))
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null)
+PQ_LIBS   := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
 UNITS     := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 BENCHES   := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
-PROGS     := $(B)/unsub-milter $(B)/unsubctl $(if $(HTTPD),$(B)/unsub-httpd)
+PROGS     := $(B)/unsub-milter $(B)/unsubctl $(if $(HTTPD),$(B)/unsub-httpd) \
+             $(B)/unsub-sync
 
 all: $(PROGS)
 
@@ -37,8 +41,10 @@ $(B)/milter/%.o: milter/%.c $(B)/flags $(wildcard common/*.h milter/*.h) | $(B)/
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -Icommon -c -o $@ $<
 $(B)/httpd/%.o: httpd/%.c $(B)/flags $(wildcard common/*.h httpd/*.h) | $(B)/httpd
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -Icommon -c -o $@ $<
-$(B)/ctl/%.o: ctl/%.c $(B)/flags $(wildcard common/*.h ctl/*.h) | $(B)/ctl
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon -c -o $@ $<
+$(B)/ctl/%.o: ctl/%.c $(B)/flags $(wildcard common/*.h ctl/*.h sync/*.h) | $(B)/ctl
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PQ_CFLAGS) -Icommon -Isync -c -o $@ $<
+$(B)/sync/%.o: sync/%.c $(B)/flags $(wildcard common/*.h sync/*.h) | $(B)/sync
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PQ_CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -Icommon -c -o $@ $<
 
 $(B)/libunsub.a: $(COMMON)
 	rm -f $@ && ar rcs $@ $^
@@ -47,8 +53,10 @@ $(B)/unsub-milter: $(MILTER) $(B)/libunsub.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lmilter $(shell pkg-config --libs libmicrohttpd) $(LDLIBS_C)
 $(B)/unsub-httpd: $(HTTPD) $(B)/libunsub.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libmicrohttpd) $(LDLIBS_C)
-$(B)/unsubctl: $(CTL) $(B)/libunsub.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_C)
+$(B)/unsubctl: $(CTL) $(B)/sync/fleet.o $(B)/libunsub.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PQ_LIBS) $(LDLIBS_C)
+$(B)/unsub-sync: $(SYNC) $(B)/libunsub.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PQ_LIBS) $(shell pkg-config --libs libmicrohttpd) $(LDLIBS_C)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libunsub.a $(B)/flags | $(B)/tests
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags check) -Icommon -Itests/unit -o $@ $< \
@@ -76,7 +84,7 @@ $(B)/flags: FORCE
 	    [ "$$(cat $@ 2>/dev/null)" = "$$f" ] || echo "$$f" >$@
 FORCE:
 
-$(B)/common $(B)/milter $(B)/httpd $(B)/ctl $(B)/tests $(B)/bench $(B)/fuzz:
+$(B)/common $(B)/milter $(B)/httpd $(B)/ctl $(B)/sync $(B)/tests $(B)/bench $(B)/fuzz:
 	mkdir -p $@
 
 # Every test: Check unit tests, then the script suites (golden unsubctl,
@@ -103,6 +111,7 @@ lint:
 
 bench: all $(BENCHES)
 	sh bench/run.sh
+	sh bench/fleet.sh
 
 deps:
 	sh .ci/deps.sh
@@ -110,6 +119,10 @@ deps:
 # The whole loop on loopback for a newcomer (installs what is missing).
 demo: deps all
 	sh scripts/demo.sh
+
+# Two hosts and one PostgreSQL: an unsubscribe on one refused on the other.
+demo-fleet: all
+	sh scripts/demo-fleet.sh
 
 # The milter alone in the foreground, with a config, key and store in ./var.
 run: all
@@ -133,8 +146,10 @@ install: all
 	    conf/unsub-milter.service >$(DESTDIR)$(unitdir)/unsub-milter.service
 	sed 's#@sbindir@#$(sbindir)#g; s#@sysconfdir@#$(sysconfdir)#g' \
 	    conf/unsub-httpd.service >$(DESTDIR)$(unitdir)/unsub-httpd.service
+	sed 's#@sbindir@#$(sbindir)#g; s#@sysconfdir@#$(sysconfdir)#g' \
+	    conf/unsub-sync.service >$(DESTDIR)$(unitdir)/unsub-sync.service
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all check lint bench fuzz deps demo run install clean FORCE
+.PHONY: all check lint bench fuzz deps demo demo-fleet run install clean FORCE

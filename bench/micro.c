@@ -171,7 +171,7 @@ static void bench_commit_cost(struct store *st)
 
 static void bench_durable(const char *dir)
 {
-	struct store_opts o = { 0, 0, 0 };
+	struct store_opts o = { 0, 0, 0, NULL };
 	struct store *st;
 	double single, group;
 
@@ -317,7 +317,7 @@ static void load_inbound(struct inbound *dsn, struct inbound *reply)
  * tokens are the fixtures' (their key). */
 static void bench_reports(const char *dir)
 {
-	struct store_opts o = { 0, 0, 0 };
+	struct store_opts o = { 0, 0, 0, NULL };
 	struct keyring *kr = NULL;
 	struct inbound dsn, reply;
 	struct store *st;
@@ -401,7 +401,7 @@ static void bench_check(const char *dir)
 {
 	enum { PROBES = 400000 };
 	static char probe[PROBES][32];
-	struct store_opts o = { 1UL << 30, 0, 0 };
+	struct store_opts o = { 1UL << 30, 0, 0, NULL };
 	struct store *st;
 	char path[128];
 	struct stat sb;

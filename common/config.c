@@ -152,6 +152,20 @@ static const struct opt opts[] = {
 	  "rotation), mode 0600 or stricter; empty: no API" },
 	{ "MetricsListen", T_STR, S(metrics_listen), "", 0, 0, NULL,
 	  "unsub-milter's Prometheus /metrics address:port (empty: none)" },
+	{ "SyncDatabase", T_STR, S(sync_database), "", 0, 0, NULL,
+	  "PostgreSQL connection string (libpq; several hosts and "
+	  "target_session_attrs=read-write for a standby's promotion): the "
+	  "fleet's store of record, unsub-sync(8); empty: this host alone" },
+	{ "SyncHostName", T_STR, S(sync_host), "", 0, 0, NULL,
+	  "this host's name in the fleet, unique per host (empty: the host "
+	  "name)" },
+	{ "SyncMaxStaleness", T_DURATION, F(sync_max_stale), 0, "12h", 0,
+	  365UL * 86400, NULL, "with SyncDatabase, list mail is tempfailed "
+	  "(451 4.3.0) until bootstrapped and while the last exchange with "
+	  "PostgreSQL is older than this (s, m, h or d; 0: never stale)" },
+	{ "SyncMetricsListen", T_STR, S(sync_metrics), "", 0, 0, NULL,
+	  "address:port where unsub-sync serves Prometheus /metrics (empty: "
+	  "none)" },
 	{ "HTTPMaxBody", T_SIZE, F(http_max_body), 0, "8192", 256, 1048576,
 	  NULL, "largest accepted request body in bytes" },
 };

@@ -69,6 +69,10 @@ struct config {
 	size_t http_max_body;
 	char api_token_file[CONFIG_PATH_MAX];	/* APITokenFile */
 	char metrics_listen[CONFIG_STR_MAX];	/* MetricsListen */
+	char sync_database[CONFIG_PATH_MAX];	/* SyncDatabase */
+	char sync_host[64];			/* SyncHostName */
+	size_t sync_max_stale;			/* SyncMaxStaleness, seconds */
+	char sync_metrics[CONFIG_STR_MAX];	/* SyncMetricsListen */
 };
 
 /* Fill `c` with every default. */

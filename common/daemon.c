@@ -153,7 +153,7 @@ static int map_fits(const struct config *cfg, char *err, size_t errsz)
 static int check_as(const struct daemon_args *a, const char *user,
     const struct config *cfg, const char *path, char *err, size_t errsz)
 {
-	struct store_opts ro = { 0, 0, 1 };
+	struct store_opts ro = { .read_only = 1 };
 	struct store *st;
 	struct passwd *pw;
 	const char *who;
@@ -411,7 +411,8 @@ void daemon_ready(void)
 int daemon_settle(const struct daemon_args *a, const struct config *cfg,
     struct store **st, char *err, size_t errsz)
 {
-	struct store_opts so = { cfg->map_size, cfg->map_max, 0 };
+	struct store_opts so = { cfg->map_size, cfg->map_max, 0,
+		cfg->sync_host };
 	int rc;
 
 	if (become(a, a->user, err, errsz) < 0)

@@ -67,8 +67,8 @@ int daemon_socket_claim(const char *path, const char *user, unsigned mode,
  * it does not expose); -1 (errno set) if one could not take it. */
 int daemon_nodelay_listeners(void);
 
-/* Parse "host:port" or "[v6]:port" (HTTPListen, MetricsListen) into ss:
- * 0 or -1. */
+/* Parse "host:port" or "[v6]:port" (HTTPListen, MetricsListen,
+ * SyncMetricsListen) into ss: 0 or -1. */
 int daemon_parse_listen(const char *s, struct sockaddr_storage *ss);
 /* Bind and listen on such an address (before privileges are dropped);
  * the socket, or -1 with errno set. */

@@ -338,6 +338,33 @@ static void add_headers(const struct config *cfg, const struct keyring *kr,
 	    m->n_lu ? ", application's replaced" : "");
 }
 
+/* With SyncDatabase set, list mail waits (451) until this host's mirror
+ * has bootstrapped and while its last exchange with PostgreSQL is older
+ * than SyncMaxStaleness: it may lack unsubscribes made on other hosts. */
+static int mirror_stale(const struct config *cfg, struct store *st,
+    const struct policy_msg *m, struct policy_edits *e)
+{
+	uint64_t boot = 0, contact = 0, now = (uint64_t)time(NULL);
+
+	if (cfg->sync_database[0] == '\0')
+		return 0;
+	if (store_meta_get(st, "boot", &boot) == STORE_OK && boot &&
+	    (cfg->sync_max_stale == 0 ||
+	    (store_meta_get(st, "contact", &contact) == STORE_OK &&
+	    contact + cfg->sync_max_stale >= now)))
+		return 0;
+	snprintf(e->log, sizeof(e->log), "outbound list=%s: %s; tempfail",
+	    m->list, boot ? "suppression list stale: no exchange with "
+	    "PostgreSQL within SyncMaxStaleness (is unsub-sync running?)" :
+	    "suppression list not bootstrapped from PostgreSQL yet "
+	    "(unsub-sync)");
+	e->warn = 1;
+	policy_reply(e, POLICY_TEMPFAIL, "451", "4.3.0", boot ?
+	    "suppression list out of date, try again later" :
+	    "suppression list not loaded yet, try again later");
+	return 1;
+}
+
 /* The outbound role: suppression, then headers for one recipient. */
 static void outbound(const struct config *cfg, const struct keyring *kr,
     struct store *st, struct policy_msg *m, struct policy_edits *e)
@@ -355,7 +382,7 @@ static void outbound(const struct config *cfg, const struct keyring *kr,
 		    "recipients for list mail; send one message per recipient");
 		return;
 	}
-	if (marker_ids(cfg, m, e) < 0)
+	if (marker_ids(cfg, m, e) < 0 || mirror_stale(cfg, st, m, e))
 		return;
 	if ((remain = drop_suppressed(cfg, st, m, e, &kept)) < 0 ||
 	    recipients_decide(cfg, m, e, remain))

@@ -14,6 +14,9 @@
 #define STORE_SCOPE_ALL "*"
 #define STORE_SCOPE_MAX TOKEN_FIELD_MAX
 #define STORE_DETAIL_MAX 255
+#define STORE_HOST_MAX 63	/* SyncHostName */
+#define STORE_UID_LEN 16
+#define STORE_REF_MAX 32
 
 struct store;
 
@@ -45,15 +48,38 @@ enum {
 	STORE_ECORRUPT = -6,	/* a record that does not decode */
 };
 
-/* One change, and one history event (seq and time set by the store). */
+/* One change, and one history event (seq and times set by the store). */
 struct store_event {
-	uint64_t seq;		/* global order across processes */
+	uint64_t seq;		/* this store's order, across processes */
 	uint64_t time;		/* Unix seconds */
+	uint64_t time_us;	/* the same in microseconds (merge order) */
+	uint64_t lifts;		/* resubscribe: the latest unsubscribe of its
+				 * scope it had seen (microseconds) */
+	uint8_t uid[STORE_UID_LEN];	/* minted where it happened */
+	char host[STORE_HOST_MAX + 1];	/* where: SyncHostName; "" if
+					 * recorded before the fleet */
 	enum store_action action;
 	enum store_source source;
 	char address[ADDRESS_MAX + 1];	/* normalised */
 	char scope[STORE_SCOPE_MAX + 1];	/* list name or "*" */
 	char detail[STORE_DETAIL_MAX + 1];	/* "k=v k=v", may be "" */
+};
+
+/* What an entry of the events feed is. */
+enum store_kind {
+	STORE_KIND_CHANGE = 1,	/* an unsubscribe or resubscribe */
+	STORE_KIND_REF = 2,	/* a mailto reference registered */
+	STORE_KIND_LIST = 3,	/* the list registry (store_int.h) */
+};
+
+/* One entry of the events feed: a change (ev), or a reference (ev's seq,
+ * time, uid and host; ref and its token). */
+struct store_item {
+	enum store_kind kind;
+	struct store_event ev;
+	size_t reflen, toklen;
+	uint8_t ref[STORE_REF_MAX];
+	uint8_t tok[TOKEN_BIN_MAX];
 };
 
 /* One current suppression. */
@@ -70,6 +96,7 @@ struct store_opts {
 	size_t map_size;	/* initial map size; 0: default (64 MiB) */
 	size_t map_max;		/* growth limit; 0: no limit */
 	int read_only;		/* unsubctl read verbs */
+	const char *host;	/* SyncHostName; NULL or "": gethostname */
 };
 
 /* Open (creating if missing the files, never the directory). */
@@ -144,6 +171,26 @@ int store_ref_put(struct store *st, const uint8_t *key, size_t keylen,
 int store_ref_get(struct store *st, const uint8_t *key, size_t keylen,
     uint8_t *val, size_t valsz, size_t *len);
 
+/* The events feed: every entry past seq `after`, in order, at most
+ * `limit` (0: all); fn returns non-zero to stop.  An entry's seq is the
+ * cursor for the next call. */
+typedef int (*store_item_fn)(const struct store_item *it, void *arg);
+int store_events(struct store *st, uint64_t after, size_t limit,
+    store_item_fn fn, void *arg);
+/* A fleet counter in "meta" (store_int.h): "shipped", "cursor", "boot",
+ * "contact"; STORE_ENOTFOUND when never set. */
+struct store_meta {
+	const char *name;
+	uint64_t value;
+};
+int store_meta_get(struct store *st, const char *name, uint64_t *value);
+/* Apply other hosts' events (each once: one already here by uid is
+ * skipped) and set the meta counters, in one synced transaction.
+ * *applied: how many were new. */
+int store_mirror(struct store *st, struct store_item *items, size_t n,
+    const struct store_meta *meta, size_t nmeta, size_t *applied);
+/* The host name this store stamps on its events. */
+const char *store_host(const struct store *st);
 /* The registry of lists the preference centre shows (store_lists.c):
  * name (token_id_ok), title, optional description.  set and remove are
  * durable and share group commits with store_record. */

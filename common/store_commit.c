@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "store_int.h"
@@ -39,17 +40,19 @@ static void batch_fail(struct store_pending *batch, int rc)
 }
 
 /* Write one queued change inside txn: its result goes to p->rc, an LMDB
- * failure (the whole transaction's) to *lrc.  The fleet's outbox and
- * mirror cursor (store_int.h) are written here, beside the change. */
+ * failure (the whole transaction's) to *lrc.  The change's "events"
+ * entry, the outbox (store_int.h), is written with it. */
 static void apply_pending(struct store *st, MDB_txn *txn,
     struct store_pending *p, int *lrc)
 {
 	int r;
 
 	if (p->ref != NULL) {
-		MDB_val k = { p->reflen, (void *)p->ref };
-		MDB_val v = { p->toklen, (void *)p->tok };
-		*lrc = mdb_put(txn, st->refs, &k, &v, 0);
+		struct store_item it = { .kind = STORE_KIND_REF,
+			.reflen = p->reflen, .toklen = p->toklen };
+		memcpy(it.ref, p->ref, p->reflen);
+		memcpy(it.tok, p->tok, p->toklen);
+		*lrc = store_ref_apply(st, txn, &it);
 		p->rc = STORE_OK;
 		return;
 	}
@@ -262,6 +265,10 @@ int store_record_single(struct store *st, struct store_event *ev,
 int store_ref_put(struct store *st, const uint8_t *key, size_t keylen,
     const uint8_t *val, size_t len)
 {
+	if (keylen == 0 || keylen > STORE_REF_MAX || len > TOKEN_BIN_MAX) {
+		snprintf(store_errbuf, sizeof(store_errbuf), "reference too long");
+		return STORE_EINVAL;
+	}
 	struct store_pending me = { .ref = key, .reflen = keylen, .tok = val,
 		.toklen = len };
 

@@ -4,29 +4,52 @@
  * applying changes, queries) and store_names.c (name tables, detail).
  * Everything public is in store.h.
  *
- * The LMDB environment holds five named databases:
+ * The LMDB environment holds these named databases:
  *   "supp"  "address\0scope" -> version(1)=1 | since(8) | source(1);
- *           after an address's scopes, its exceptions to "*" (lists it
+ *           the key is there iff the address is suppressed for scope.
+ *           After an address's scopes, its exceptions to "*" (lists it
  *           gets although suppressed for all; only beside "*"):
  *           "address\0\xfe" + list -> the same value, since the
- *           resubscribe;
- *           then its history (HIST_MARK below):
- *           "address\0\xff" + seq(8) -> version(1)=1 | time(8) |
- *           action(1) | source(1) | scope "\0" | detail
+ *           resubscribe that made it; then its history (HIST_MARK below):
+ *           "address\0\xff" + seq(8) ->
+ *             version(1)=1 | time(8, seconds) | action(1) | source(1) |
+ *               scope "\0" | detail                     (before the fleet)
+ *             version(1)=2 | time(8, microseconds) | action(1) |
+ *               source(1) | lifts(8) | uid(16) | host "\0" | scope "\0" |
+ *               detail
+ *           "supp" is what the merge rule makes of "merge" (store_merge.c)
  *   "hist"  the history as written before it moved into "supp" (read,
- *           never written): "address\0" + seq(8), same value
+ *           never written): "address\0" + seq(8), version 1 value
  *   "refs"  mailto reference (ref.c) -> the sealed token it stands for
- *   "meta"  "seq" -> the last global sequence number(8);
- *           "soft:address" -> version(1)=1 | time(8)... of the address's
- *           soft bounces within the window (store_soft_bounce)
+ *   "meta"  "seq" -> the last global sequence number(8); the fleet's
+ *           "shipped" (the last seq unsub-sync has examined for shipping),
+ *           "cursor" (its PostgreSQL snapshot cursor, an xid8), "boot"
+ *           (1 once bootstrapped), "contact" (Unix seconds of the last
+ *           exchange with PostgreSQL); "soft:address" -> version(1)=1 |
+ *           time(8)... of the address's soft bounces within the window
+ *           (store_soft_bounce; this host's own, never shipped)
+ *   "merge" "address\0scope" -> u(8) | r(8) | l(8) | rsource(1): the
+ *           merge rule's maxima (merge.h) and the source of the
+ *           resubscribe at r; absent for a scope suppressed or excepted
+ *           before the fleet, whose u (r and l) is then its since
+ *   "events" seq(8) -> kind(1) | ...: every event in the order this store
+ *           took it, the feed (store_events) and the outbox (this host's
+ *           events past "shipped"): no copy of the history, and nothing
+ *           more when unsub-sync is not running.
+ *             STORE_KIND_CHANGE: address (its history record is
+ *               "address\0\xff" + seq in "supp")
+ *             STORE_KIND_REF: uid(16) | time(8, microseconds) | host
+ *               "\0" | reference (its token is in "refs")
+ *   "uids"  uid(16) -> seq(8): each event once, whatever replays it
  *   "lists" the registry: name -> version(1)=1 | title "\0" | description
  * Integers are big-endian.
  *
- * Room for the fleet: an outbox of this host's events and the cursor of
- * the mirror that applies other hosts' events are two more databases,
- * opened beside these in open_dbs (store_lmdb.c, and STORE_DBS grows),
- * and written by apply_pending (store_commit.c) in the same transaction
- * as the change itself: durable together or not at all.
+ * Every change is written with its history record, its "events" entry
+ * and its uid in one transaction (store_apply, store_ref_apply): the
+ * outbox is durable with the change or not at all.  A new kind of event
+ * (the list registry: STORE_KIND_LIST) gets an "events" entry the same
+ * way, in the transaction that changes the registry, with a format of its
+ * own after the kind byte, and store_events and store_mirror learn it.
  */
 #ifndef UNSUB_STORE_INT_H
 #define UNSUB_STORE_INT_H
@@ -39,9 +62,10 @@
 
 #include "store.h"
 
-#define STORE_DBS 5		/* named databases (mdb_env_set_maxdbs) */
+#define STORE_DBS 8		/* named databases (mdb_env_set_maxdbs) */
 #define SUPP_VERSION 1
-#define HIST_VERSION 1
+#define HIST_VERSION 1	/* before the fleet: read only */
+#define HIST_VERSION2 2
 #define SOFT_VERSION 1
 #define SOFT_PREFIX "soft:"	/* "meta" key of an address's soft bounces */
 #define HIST_MARK 0xff	/* after "address\0": a history record; no scope
@@ -70,9 +94,10 @@ struct store_file_id {
 
 struct store {
 	MDB_env *env;
-	MDB_dbi supp, hist, refs, meta, lists;
+	MDB_dbi supp, hist, refs, meta, merge, events, uids, lists;
 	int has_lists;			/* a read-only open of a store
 					 * from before the registry: none */
+	char host[STORE_HOST_MAX + 1];	/* stamped on this host's events */
 	size_t map_max;
 	char *dir;			/* for a reopen */
 	struct store_opts opts;
@@ -100,8 +125,9 @@ int store_lmdb_fail(const char *what, int rc);
 /* Begin a transaction (holding the resize lock shared until
  * store_txn_end), following another process's map growth. */
 int store_txn_begin(struct store *st, unsigned flags, MDB_txn **txn);
-/* End a transaction (commit or abort) and release the resize lock. */
-int store_txn_end(struct store *st, MDB_txn *txn, int commit);
+/* End a read transaction (or abandon a write) and release the resize
+ * lock; writes commit through store_txn_commit. */
+void store_txn_end(struct store *st, MDB_txn *txn);
 /* Commit a write transaction only into the store the path names now
  * (data.mdb and lock.mdb the files opened, and no other writer past this
  * transaction's snapshot): otherwise abort it and set *stale.  Returns 0
@@ -119,11 +145,40 @@ void store_reader_put(struct store *st, struct store_reader *r);
 /* Double the map, up to map_max; STORE_EFULL when it may not grow. */
 int store_grow(struct store *st);
 
+/* Big-endian integers in records. */
+void store_put_u64(uint8_t *p, uint64_t v);
+uint64_t store_get_u64(const uint8_t *p);
+/* Now, in microseconds since the epoch. */
+uint64_t store_now_us(void);
+/* A fresh uid for an event happening here. */
+void store_uid_mint(uint8_t uid[STORE_UID_LEN]);
+/* Decode a history record (key "address\0[mark]seq" with a prefix of plen
+ * bytes, the address alen bytes) into ev. */
+int store_hist_decode(const MDB_val *k, const MDB_val *v, size_t alen,
+    size_t plen, struct store_event *ev);
+/* Take the next global sequence number; LMDB code. */
+int store_next_seq(struct store *st, MDB_txn *txn, uint64_t *seq);
+/* Index a change or reference under seq in "events" and its uid in
+ * "uids"; LMDB code. */
+int store_index(struct store *st, MDB_txn *txn, enum store_kind kind,
+    const struct store_event *ev, const uint8_t *ref, size_t reflen);
+/* Is this uid's event in the store already?  LMDB code, 0 or
+ * MDB_NOTFOUND. */
+int store_uid_seen(struct store *st, MDB_txn *txn,
+    const uint8_t uid[STORE_UID_LEN]);
+/* Store a reference with its event (it->ev's uid, host, time; minted
+ * here when it->ev.host is empty); LMDB code. */
+int store_ref_apply(struct store *st, MDB_txn *txn, struct store_item *it);
+
 /* Apply one event inside txn.  Returns STORE_OK, STORE_ENOTFOUND or
  * STORE_EINVAL (this event only), or STORE_EIO with the LMDB code in
  * *lrc (the whole transaction fails). */
 int store_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
     int *changed, int *lrc);
+/* The same for an event from another host (uid, host and times as they
+ * came; the caller has checked its uid is new). */
+int store_apply_remote(struct store *st, MDB_txn *txn,
+    struct store_event *ev, int *lrc);
 /* Is ev an unsubscribe of an address and scope already suppressed, as
  * txn (a read) sees them?  Then it has nothing to write. */
 int store_is_repeat(struct store *st, MDB_txn *txn,
@@ -142,15 +197,28 @@ struct store_soft {
 int store_soft_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
     const struct store_soft *soft, int *changed, int *lrc);
 
-/* store_rec.c: the "supp" value for a suppression ev begins. */
+/* store_rec.c: the "supp" value of a suppression or exception. */
 #define SUPP_VALUE_LEN 10
-void store_supp_value(uint8_t v[SUPP_VALUE_LEN], const struct store_event *ev);
+#define STORE_KEY_MAX (ADDRESS_MAX + 1 + STORE_SCOPE_MAX + 8)
+void store_supp_value(uint8_t v[SUPP_VALUE_LEN], uint64_t since,
+    enum store_source source);
+/* Key "address\0scope" into buf; returns its length or 0 if too long. */
+size_t store_supp_key(uint8_t *buf, const char *address, const char *scope);
 
-/* store_except.c: make or end the exceptions an event (already checked
- * by event_ok) calls for, inside txn; *changed is set when one was.  0 or
- * an LMDB code. */
-int store_except_apply(struct store *st, MDB_txn *txn,
-    const struct store_event *ev, int *changed);
+/* store_merge.c: fold ev (checked by event_ok) into its scope's merge
+ * maxima and bring the address's suppressions and exceptions in "supp"
+ * in line with the rule; *changed when one of them changed.  A local
+ * event is stamped first (time, lifts, uid, host), and a resubscribe
+ * to what the address gets is STORE_ENOTFOUND.  0 or an LMDB code. */
+int store_merge_event(struct store *st, MDB_txn *txn, struct store_event *ev,
+    int local, int *changed);
+
+/* store_except.c: put (v NULL: delete) the exception of address (alen
+ * bytes) for list; *changed when there was none (there was one).  0 or an
+ * LMDB code. */
+int store_except_set(struct store *st, MDB_txn *txn, const char *address,
+    size_t alen, const char *list, const uint8_t v[SUPP_VALUE_LEN],
+    int *changed);
 /* Has address (alen bytes) an exception for list (llen bytes; 0: for any
  * list)?  1, 0, or an LMDB code (negative). */
 int store_except_has(struct store *st, MDB_txn *txn, const char *address,

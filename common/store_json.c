@@ -51,11 +51,12 @@ json_t *store_json_event(const struct store_event *ev)
 	char when[TIMEFMT_LEN];
 
 	timefmt_rfc3339(ev->time, when);
-	return json_pack("{s:s,s:s,s:o,s:s,s:o,s:I}", "time", when,
+	return json_pack("{s:s,s:s,s:o,s:s,s:o,s:I,s:o}", "time", when,
 	    "action", store_action_name(ev->action),
 	    "scope", store_json_str(ev->scope),
 	    "source", store_source_name(ev->source),
-	    "detail", store_json_str(ev->detail), "seq", (json_int_t)ev->seq);
+	    "detail", store_json_str(ev->detail), "seq", (json_int_t)ev->seq,
+	    "host", store_json_str(ev->host));
 }
 
 /* The arrays a status is built from, filled by status_cb. */

@@ -148,17 +148,12 @@ int store_txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
 	return STORE_OK;
 }
 
-/* End a transaction (commit or abort) and release the resize lock. */
-int store_txn_end(struct store *st, MDB_txn *txn, int commit)
+/* End a read transaction (or abandon a write) and release the resize
+ * lock; writes commit through store_txn_commit. */
+void store_txn_end(struct store *st, MDB_txn *txn)
 {
-	int rc = 0;
-
-	if (commit)
-		rc = mdb_txn_commit(txn);
-	else
-		mdb_txn_abort(txn);
+	mdb_txn_abort(txn);
 	pthread_rwlock_unlock(&st->resize);
-	return rc == 0 ? STORE_OK : store_lmdb_fail("mdb_txn_commit", rc);
 }
 
 /* The identity of the file at dir/name, or zeros when there is none. */
@@ -264,7 +259,7 @@ int store_reader_get(struct store *st, struct store_reader **out)
 		return rc;
 	}
 	if ((rc = mdb_cursor_open(r->txn, st->supp, &r->cur)) != 0) {
-		store_txn_end(st, r->txn, 0);
+		store_txn_end(st, r->txn);
 		free(r);
 		return store_lmdb_fail("mdb_cursor_open", rc);
 	}
@@ -332,6 +327,9 @@ static int open_dbs(struct store *st)
 	    (rc = mdb_dbi_open(txn, "hist", flags, &st->hist)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "refs", flags, &st->refs)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "meta", flags, &st->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "merge", flags, &st->merge)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "events", flags, &st->events)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "uids", flags, &st->uids)) != 0 ||
 	    ((rc = mdb_dbi_open(txn, "lists", flags, &st->lists)) != 0 &&
 	    !(st->opts.read_only && rc == MDB_NOTFOUND))) {
 		mdb_txn_abort(txn);
@@ -508,7 +506,13 @@ int store_open(const char *dir, const struct store_opts *opts,
 		return STORE_EIO;
 	init_locks(st);
 	st->map_max = opts->map_max;
+	if (opts->host != NULL && opts->host[0] != '\0')
+		snprintf(st->host, sizeof(st->host), "%s", opts->host);
+	else if (gethostname(st->host, sizeof(st->host)) < 0)
+		st->host[0] = '\0';
+	st->host[sizeof(st->host) - 1] = '\0';
 	st->opts = *opts;
+	st->opts.host = st->host;	/* the caller's may not outlive it */
 	if ((st->dir = strdup(dir)) == NULL) {
 		rc = STORE_EIO;
 		goto fail;

@@ -8,15 +8,15 @@
 
 #include "store_int.h"
 
-#define KEY_MAX (ADDRESS_MAX + 1 + STORE_SCOPE_MAX + 8)
 
-static void put_u64(uint8_t *p, uint64_t v)
+
+void store_put_u64(uint8_t *p, uint64_t v)
 {
 	for (int i = 7; i >= 0; i--, v >>= 8)
 		p[i] = (uint8_t)v;
 }
 
-static uint64_t get_u64(const uint8_t *p)
+uint64_t store_get_u64(const uint8_t *p)
 {
 	uint64_t v = 0;
 
@@ -32,8 +32,7 @@ static int is_hist(const char *after, size_t len)
 	return len > 0 && (uint8_t)after[0] == HIST_MARK;
 }
 
-/* Key "address\0scope" into buf; returns its length or 0 if too long. */
-static size_t supp_key(uint8_t *buf, const char *address, const char *scope)
+size_t store_supp_key(uint8_t *buf, const char *address, const char *scope)
 {
 	size_t a = strlen(address), s = strlen(scope);
 
@@ -44,12 +43,12 @@ static size_t supp_key(uint8_t *buf, const char *address, const char *scope)
 	return a + 1 + s;
 }
 
-
-void store_supp_value(uint8_t v[SUPP_VALUE_LEN], const struct store_event *ev)
+void store_supp_value(uint8_t v[SUPP_VALUE_LEN], uint64_t since,
+    enum store_source source)
 {
 	v[0] = SUPP_VERSION;
-	put_u64(v + 1, ev->time);
-	v[9] = (uint8_t)ev->source;
+	store_put_u64(v + 1, since);
+	v[9] = (uint8_t)source;
 }
 
 /* Decode a "supp" value into e; STORE_ECORRUPT if it does not decode. */
@@ -59,7 +58,7 @@ static int decode_supp(const MDB_val *v, struct store_entry *e)
 
 	if (v->mv_size != SUPP_VALUE_LEN || p[0] != SUPP_VERSION)
 		return STORE_ECORRUPT;
-	e->time = get_u64(p + 1);
+	e->time = store_get_u64(p + 1);
 	e->source = (enum store_source)p[9];
 	return STORE_OK;
 }
@@ -67,7 +66,7 @@ static int decode_supp(const MDB_val *v, struct store_entry *e)
 int store_check(struct store *st, const char *address, const char *list,
     int *suppressed, char *scope_out, size_t scope_outsz)
 {
-	uint8_t kbuf[KEY_MAX];
+	uint8_t kbuf[STORE_KEY_MAX];
 	size_t plen = strlen(address) + 1, llen = list ? strlen(list) : 0;
 	const char *found = NULL;
 	struct store_reader *rd;
@@ -123,19 +122,19 @@ int store_check(struct store *st, const char *address, const char *list,
 }
 
 /* Take the next global sequence number inside a write transaction. */
-static int next_seq(struct store *st, MDB_txn *txn, uint64_t *seq)
+int store_next_seq(struct store *st, MDB_txn *txn, uint64_t *seq)
 {
 	MDB_val k = { 3, "seq" }, v;
 	uint8_t buf[8];
 	int rc = mdb_get(txn, st->meta, &k, &v);
 
 	if (rc == 0 && v.mv_size == 8)
-		*seq = get_u64(v.mv_data) + 1;
+		*seq = store_get_u64(v.mv_data) + 1;
 	else if (rc == MDB_NOTFOUND)
 		*seq = 1;
 	else
 		return rc == 0 ? MDB_CORRUPTED : rc;
-	put_u64(buf, *seq);
+	store_put_u64(buf, *seq);
 	v.mv_size = 8;
 	v.mv_data = buf;
 	return mdb_put(txn, st->meta, &k, &v, 0);
@@ -147,23 +146,27 @@ static int put_history(struct store *st, MDB_txn *txn,
     const struct store_event *ev)
 {
 	uint8_t kbuf[ADDRESS_MAX + 2 + 8];
-	uint8_t vbuf[11 + STORE_SCOPE_MAX + 1 + STORE_DETAIL_MAX + 1];
-	size_t a = strlen(ev->address), s = strlen(ev->scope);
-	size_t d = strlen(ev->detail);
+	uint8_t vbuf[35 + STORE_HOST_MAX + 1 + STORE_SCOPE_MAX + 1 +
+	    STORE_DETAIL_MAX];
+	size_t a = strlen(ev->address), h = strlen(ev->host);
+	size_t s = strlen(ev->scope), d = strlen(ev->detail);
 	MDB_val k, v;
 
 	memcpy(kbuf, ev->address, a + 1);
 	kbuf[a + 1] = HIST_MARK;
-	put_u64(kbuf + a + 2, ev->seq);
+	store_put_u64(kbuf + a + 2, ev->seq);
 	k.mv_size = a + 10;
 	k.mv_data = kbuf;
-	vbuf[0] = HIST_VERSION;
-	put_u64(vbuf + 1, ev->time);
+	vbuf[0] = HIST_VERSION2;
+	store_put_u64(vbuf + 1, ev->time_us);
 	vbuf[9] = (uint8_t)ev->action;
 	vbuf[10] = (uint8_t)ev->source;
-	memcpy(vbuf + 11, ev->scope, s + 1);
-	memcpy(vbuf + 12 + s, ev->detail, d);
-	v.mv_size = 12 + s + d;
+	store_put_u64(vbuf + 11, ev->lifts);
+	memcpy(vbuf + 19, ev->uid, STORE_UID_LEN);
+	memcpy(vbuf + 35, ev->host, h + 1);
+	memcpy(vbuf + 36 + h, ev->scope, s + 1);
+	memcpy(vbuf + 37 + h + s, ev->detail, d);
+	v.mv_size = 37 + h + s + d;
 	v.mv_data = vbuf;
 	return mdb_put(txn, st->supp, &k, &v, 0);
 }
@@ -181,45 +184,34 @@ static int event_ok(const struct store_event *ev)
 	    ev->source >= STORE_SRC_MAILTO && ev->source <= STORE_SRC_LAST;
 }
 
-/* The body of store_apply: LMDB codes are returned as they are. */
-static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
-    int *changed)
+/* Its sequence number, history record and "events" entry for ev. */
+static int record_event(struct store *st, MDB_txn *txn,
+    struct store_event *ev)
 {
-	uint8_t kbuf[KEY_MAX], vbuf[SUPP_VALUE_LEN];
-	MDB_val k, v;
-	int rc, had;
+	int rc;
+
+	if ((rc = store_next_seq(st, txn, &ev->seq)) != 0 ||
+	    (rc = put_history(st, txn, ev)) != 0)
+		return rc;
+	return store_index(st, txn, STORE_KIND_CHANGE, ev, NULL, 0);
+}
+
+/* The body of store_apply (local) and store_apply_remote: a local
+ * repeat writes nothing; anything else is merged (store_merge.c) and
+ * recorded.  LMDB codes are returned as they are. */
+static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
+    int local, int *changed)
+{
+	int rc;
 
 	*changed = 0;
-	if (!event_ok(ev))
+	if (!event_ok(ev) || (!local && ev->time_us == 0))
 		return STORE_EINVAL;
-	k.mv_size = supp_key(kbuf, ev->address, ev->scope);
-	k.mv_data = kbuf;
-	if (ev->time == 0)
-		ev->time = (uint64_t)time(NULL);
-	rc = mdb_get(txn, st->supp, &k, &v);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (local && store_is_repeat(st, txn, ev))
+		return STORE_OK;	/* nothing to write */
+	if ((rc = store_merge_event(st, txn, ev, local, changed)) != 0)
 		return rc;
-	had = rc == 0;
-	if ((rc = store_except_apply(st, txn, ev, changed)) != 0)
-		return rc;
-	if (ev->action == STORE_RESUBSCRIBE) {
-		if (!had && !*changed)
-			return STORE_ENOTFOUND;
-		if (had && (rc = mdb_del(txn, st->supp, &k, NULL)) != 0)
-			return rc;
-		*changed = 1;
-	} else if (!had) {
-		store_supp_value(vbuf, ev);
-		v.mv_size = sizeof(vbuf);
-		v.mv_data = vbuf;
-		if ((rc = mdb_put(txn, st->supp, &k, &v, 0)) != 0)
-			return rc;
-		*changed = 1;
-	} else if (!*changed)
-		return STORE_OK;	/* a repeat: nothing to write */
-	if ((rc = next_seq(st, txn, &ev->seq)) != 0)
-		return rc;
-	return put_history(st, txn, ev);
+	return record_event(st, txn, ev);
 }
 
 /* A repeat: an unsubscribe already in force, with no exception it would
@@ -227,14 +219,14 @@ static int apply_one(struct store *st, MDB_txn *txn, struct store_event *ev,
 int store_is_repeat(struct store *st, MDB_txn *txn,
     const struct store_event *ev)
 {
-	uint8_t kbuf[KEY_MAX];
+	uint8_t kbuf[STORE_KEY_MAX];
 	MDB_val k, v;
 	size_t alen = strlen(ev->address);
 	int all;
 
 	if (ev->action != STORE_UNSUBSCRIBE || !event_ok(ev))
 		return 0;
-	k.mv_size = supp_key(kbuf, ev->address, ev->scope);
+	k.mv_size = store_supp_key(kbuf, ev->address, ev->scope);
 	k.mv_data = kbuf;
 	if (mdb_get(txn, st->supp, &k, &v) != 0)
 		return 0;
@@ -269,19 +261,19 @@ static int soft_one(struct store *st, MDB_txn *txn, struct store_event *ev,
 	    ((const uint8_t *)v.mv_data)[0] == SOFT_VERSION)
 		for (size_t i = 1; i + 8 <= v.mv_size && n < STORE_SOFT_MAX - 1;
 		    i += 8) {
-			uint64_t t = get_u64((const uint8_t *)v.mv_data + i);
+			uint64_t t = store_get_u64((const uint8_t *)v.mv_data + i);
 			if (t + soft->window > ev->time)
-				put_u64(vbuf + 1 + 8 * n++, t);
+				store_put_u64(vbuf + 1 + 8 * n++, t);
 		}
 	*soft->count = (unsigned)n + 1;
 	if (n + 1 >= soft->limit) {
 		rc = mdb_del(txn, st->meta, &k, NULL);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return rc;
-		return apply_one(st, txn, ev, changed);
+		return apply_one(st, txn, ev, 1, changed);
 	}
 	vbuf[0] = SOFT_VERSION;
-	put_u64(vbuf + 1 + 8 * n++, ev->time);
+	store_put_u64(vbuf + 1 + 8 * n++, ev->time);
 	v.mv_size = 1 + 8 * n;
 	v.mv_data = vbuf;
 	return mdb_put(txn, st->meta, &k, &v, 0);
@@ -300,7 +292,15 @@ static int applied(int rc, int *lrc)
 int store_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
     int *changed, int *lrc)
 {
-	return applied(apply_one(st, txn, ev, changed), lrc);
+	return applied(apply_one(st, txn, ev, 1, changed), lrc);
+}
+
+int store_apply_remote(struct store *st, MDB_txn *txn,
+    struct store_event *ev, int *lrc)
+{
+	int changed;
+
+	return applied(apply_one(st, txn, ev, 0, &changed), lrc);
 }
 
 int store_soft_apply(struct store *st, MDB_txn *txn, struct store_event *ev,
@@ -325,7 +325,7 @@ static int walk(struct store *st, MDB_dbi dbi, const void *prefix,
 	if ((rc = store_txn_begin(st, MDB_RDONLY, &txn)) != STORE_OK)
 		return rc;
 	if ((r = mdb_cursor_open(txn, dbi, &cur)) != 0) {
-		store_txn_end(st, txn, 0);
+		store_txn_end(st, txn);
 		return store_lmdb_fail("mdb_cursor_open", r);
 	}
 	while ((r = mdb_cursor_get(cur, &k, &v, op)) == 0) {
@@ -340,7 +340,7 @@ static int walk(struct store *st, MDB_dbi dbi, const void *prefix,
 	if (r != 0 && r != MDB_NOTFOUND)
 		rc = store_lmdb_fail("mdb_cursor_get", r);
 	mdb_cursor_close(cur);
-	store_txn_end(st, txn, 0);
+	store_txn_end(st, txn);
 	return rc;
 }
 
@@ -409,29 +409,50 @@ int store_list(struct store *st, const char *scope, uint64_t since,
 	return walk(st, st->supp, NULL, 0, each_supp, &vi);
 }
 
-/* Decode one history record, its key "address\0[mark]seq" with a prefix
- * of plen bytes, into ev. */
-static int decode_hist(const MDB_val *k, const MDB_val *v, size_t alen,
+/* The version 2 fields after version(1) | time(8) | action(1) |
+ * source(1): lifts(8) | uid(16) | host "\0"; the offset of the scope. */
+static size_t decode_v2(const uint8_t *p, size_t len, struct store_event *ev)
+{
+	const uint8_t *nul;
+
+	if (len < 36 || (nul = memchr(p + 35, '\0', len - 35)) == NULL ||
+	    nul - (p + 35) > STORE_HOST_MAX)
+		return 0;
+	ev->lifts = store_get_u64(p + 11);
+	memcpy(ev->uid, p + 19, STORE_UID_LEN);
+	memcpy(ev->host, p + 35, (size_t)(nul - p) - 35 + 1);
+	return (size_t)(nul - p) + 1;
+}
+
+int store_hist_decode(const MDB_val *k, const MDB_val *v, size_t alen,
     size_t plen, struct store_event *ev)
 {
 	const uint8_t *p = v->mv_data;
 	const uint8_t *nul;
-	size_t slen;
+	size_t slen, off = 11;
 
-	if (k->mv_size != plen + 8 || v->mv_size < 12 || p[0] != HIST_VERSION)
+	if (k->mv_size != plen + 8 || v->mv_size < 12 ||
+	    (p[0] != HIST_VERSION && p[0] != HIST_VERSION2))
 		return STORE_ECORRUPT;
-	nul = memchr(p + 11, '\0', v->mv_size - 11);
-	if (nul == NULL || (slen = (size_t)(nul - (p + 11))) > STORE_SCOPE_MAX ||
-	    v->mv_size - 12 - slen > STORE_DETAIL_MAX)
+	memset(ev, 0, sizeof(*ev));
+	if (p[0] == HIST_VERSION2 &&
+	    (off = decode_v2(p, v->mv_size, ev)) == 0)
+		return STORE_ECORRUPT;
+	nul = memchr(p + off, '\0', v->mv_size - off);
+	if (nul == NULL || (slen = (size_t)(nul - (p + off))) >
+	    STORE_SCOPE_MAX || v->mv_size - off - 1 - slen > STORE_DETAIL_MAX)
 		return STORE_ECORRUPT;
 	memcpy(ev->address, k->mv_data, alen + 1);
-	ev->seq = get_u64((const uint8_t *)k->mv_data + plen);
-	ev->time = get_u64(p + 1);
+	ev->seq = store_get_u64((const uint8_t *)k->mv_data + plen);
+	ev->time_us = store_get_u64(p + 1);
+	if (p[0] == HIST_VERSION)
+		ev->time_us *= 1000000;
+	ev->time = ev->time_us / 1000000;
 	ev->action = (enum store_action)p[9];
 	ev->source = (enum store_source)p[10];
-	memcpy(ev->scope, p + 11, slen + 1);
-	memcpy(ev->detail, nul + 1, v->mv_size - 12 - slen);
-	ev->detail[v->mv_size - 12 - slen] = '\0';
+	memcpy(ev->scope, p + off, slen + 1);
+	memcpy(ev->detail, nul + 1, v->mv_size - off - 1 - slen);
+	ev->detail[v->mv_size - off - 1 - slen] = '\0';
 	return STORE_OK;
 }
 
@@ -441,7 +462,7 @@ static int each_hist(const MDB_val *k, const MDB_val *v, void *arg)
 	struct visit *vi = arg;
 	struct store_event ev;
 
-	if (decode_hist(k, v, vi->alen, vi->plen, &ev) != STORE_OK) {
+	if (store_hist_decode(k, v, vi->alen, vi->plen, &ev) != STORE_OK) {
 		snprintf(store_errbuf, sizeof(store_errbuf), "undecodable history record");
 		return STORE_ECORRUPT;
 	}

@@ -20,6 +20,7 @@
 struct ctl {
 	struct config cfg;
 	const char *list, *profile, *campaign, *reason, *by, *since, *format;
+	const char *after;	/* events --after */
 	const char *title, *description;	/* lists set */
 	int json, all;
 	unsigned count;		/* rows printed by a walk */
@@ -59,6 +60,9 @@ int cmd_resubscribe(struct ctl *x);
 int cmd_history(struct ctl *x);
 int cmd_list(struct ctl *x);
 int cmd_stats(struct ctl *x);
+/* sync.c */
+int cmd_sync(struct ctl *x);
+int cmd_events(struct ctl *x);
 /* lists.c */
 int cmd_lists(struct ctl *x);
 /* bulk.c */

@@ -33,7 +33,8 @@ int ctl_need_keys(struct ctl *x)
 /* Open the store named by the config. */
 int ctl_need_store(struct ctl *x, int read_only)
 {
-	struct store_opts o = { x->cfg.map_size, x->cfg.map_max, read_only };
+	struct store_opts o = { x->cfg.map_size, x->cfg.map_max, read_only,
+		x->cfg.sync_host };
 	int rc = store_open(x->cfg.database, &o, &x->st);
 
 	if (rc != STORE_OK)
@@ -75,6 +76,8 @@ static const struct verb {
 	{ "import", cmd_import, "import FILE" },
 	{ "export", cmd_export, "export [--format csv|jsonl]" },
 	{ "stats", cmd_stats, "stats" },
+	{ "events", cmd_events, "events [--after CURSOR] [--json]" },
+	{ "sync", cmd_sync, "sync init | sync status [--json]" },
 	{ "lists", cmd_lists, "lists [--json] | set NAME --title T "
 	  "[--description D] | remove NAME" },
 };
@@ -108,6 +111,7 @@ int main(int argc, char **argv)
 		{ "by", required_argument, NULL, 'b' },
 		{ "since", required_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "after", required_argument, NULL, 'A' },
 		{ "title", required_argument, NULL, 't' },
 		{ "description", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
@@ -132,6 +136,7 @@ int main(int argc, char **argv)
 		case 'b': x.by = optarg; break;
 		case 's': x.since = optarg; break;
 		case 'f': x.format = optarg; break;
+		case 'A': x.after = optarg; break;
 		case 't': x.title = optarg; break;
 		case 'd': x.description = optarg; break;
 		case 'j': x.json = 1; break;

@@ -7,7 +7,7 @@
 cd "$(dirname "$0")/.." || exit 2
 FILE_MAX=600
 FUNC_MAX=80
-DIRS="common milter httpd ctl"
+DIRS="common milter httpd ctl sync"
 SRCS=$(for d in $DIRS; do ls "$d"/*.c; done)
 bad=0
 
@@ -18,7 +18,11 @@ cppcheck --enable=warning,performance,portability -q --error-exitcode=1 \
 echo "gcc -fanalyzer"
 for f in $SRCS; do
 	extra=""
-	case $f in httpd/*|milter/*) extra=$MHD_CFLAGS ;; esac
+	case $f in
+	httpd/*|milter/*) extra=$MHD_CFLAGS ;;
+	sync/*) extra="$MHD_CFLAGS $(pkg-config --cflags libpq)" ;;
+	ctl/*) extra="$(pkg-config --cflags libpq) -Isync" ;;
+	esac
 	# shellcheck disable=SC2086
 	gcc $CFLAGS $extra -Icommon -fanalyzer -c -o /dev/null "$f" || bad=1
 done

@@ -140,7 +140,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # free pages around that key are taken (a change that needs no new page
 # can still be written into a full map), stopping after 5 failures in a
 # row.  The neighbours are USER@DOMAIN-less-its-last-character-and-N.net
-# (before the key) and USER@DOMAINN.net (after it).
+# (before the key) and USER@DOMAINN.net (after it); then records of the
+# same sizes as the key's right before it.
 store_fill() {
 	seq 1 20000 | sed "s/.*/filler&@example.com,$3/" >"$T/fill.csv"
 	set +e; ctl import "$T/fill.csv" >"$T/fill.out" 2>&1; rc=$?; set -e
@@ -155,6 +156,22 @@ store_fill() {
 			fails=$((fails + 1))
 		fi
 		i=$((i + 1)); [ $i -lt 5000 ] || fail "the store never filled up"
+	done
+	# Each change also writes its address into the index of events and a
+	# merge record beside its scope: fill what is left right before the
+	# key, with USER@DOMAIN-with-its-last-character-less-one (as long as
+	# USER@DOMAIN) under scopes as long as LIST, until 5 in a row fail.
+	last=${2#"${2%?}"}
+	prev=$(printf "\\$(printf '%03o' $(($(printf '%d' "'$last") - 1)))")
+	i=0 fails=0
+	while [ $fails -lt 5 ] && [ $i -lt 100 ]; do
+		if ctl add "$1@${2%?}$prev" --list "${3%??}$((i / 10))$((i % 10))" \
+		    >/dev/null 2>&1; then
+			fails=0
+		else
+			fails=$((fails + 1))
+		fi
+		i=$((i + 1))
 	done
 }
 

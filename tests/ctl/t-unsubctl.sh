@@ -2,7 +2,9 @@
 # Golden-output test of every unsubctl verb, with exit codes, and two
 # shells writing at once.  UPDATE_GOLDEN=1 rewrites the golden file.
 . "$(dirname "$0")/../common.sh"
-unsub_env </dev/null
+unsub_env <<EOC
+SyncHostName golden
+EOC
 GOLDEN="$TOP/tests/ctl/golden.out"
 
 # Run one command; record its stdout, stderr and exit code, normalised.
@@ -25,6 +27,7 @@ normalise() {
 	    -e 's/(\+|%2B)[a-z2-7]{24}@/\1REF@/g' \
 	    -e 's/%20[a-z2-7]+&body=[a-z2-7]+/%20MTOKEN\&body=MTOKEN/g' \
 	    -e 's/"seq":[0-9]+/"seq":N/g' \
+	    -e 's/ref=[a-z2-7]{24}/ref=REF/g' \
 	    -e 's/^(\$ unsubctl decode )[A-Za-z0-9_-]{40,}/\1TOKEN/'
 }
 
@@ -89,6 +92,11 @@ normalise() {
 	step export
 	step export --format jsonl
 	step stats
+	step events
+	step events --after 4 --json
+	step events --after x
+	step sync status --json
+	step sync init
 	for i in $(seq 1 70); do echo "many@example.com,list$i"; done >"$T/many.csv"
 	"$B/unsubctl" -c "$CONF" import "$T/many.csv" >/dev/null
 	echo "scopes of many@: $("$B/unsubctl" -c "$CONF" status many@example.com --json |

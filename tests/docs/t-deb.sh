@@ -14,7 +14,7 @@ trap 'rc=$?; trap - EXIT; dpkg -P unsub-milter >/dev/null 2>&1 || true
 cleanup || [ $rc != 0 ] || rc=1; exit $rc' EXIT
 id unsub >/dev/null || fail "no unsub user"
 [ -d /var/lib/unsub-milter ] || fail "no store directory"
-for f in /usr/sbin/unsub-milter /usr/sbin/unsub-httpd /usr/sbin/unsubctl \
+for f in /usr/sbin/unsub-milter /usr/sbin/unsub-httpd /usr/sbin/unsubctl /usr/sbin/unsub-sync \
     /usr/share/man/man8/unsub-milter.8.gz /lib/systemd/system/unsub-milter.service \
     /etc/unsub-milter/templates/landing.sv.html \
     /usr/share/doc/unsub-milter/examples/unsub-milter.conf \

@@ -18,6 +18,8 @@ for k in $keys; do
 done
 make -s -C "$TOP" install DESTDIR="$T/root" prefix=/usr sysconfdir=/etc >/dev/null
 for f in usr/sbin/unsub-milter usr/sbin/unsub-httpd usr/sbin/unsubctl \
+    usr/sbin/unsub-sync usr/share/man/man8/unsub-sync.8 \
+    lib/systemd/system/unsub-sync.service \
     usr/share/man/man8/unsub-milter.8 usr/share/man/man8/unsub-httpd.8 \
     usr/share/man/man8/unsubctl.8 usr/share/man/man5/unsub-milter.conf.5 \
     etc/unsub-milter/unsub-milter.conf.example \

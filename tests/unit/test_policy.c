@@ -19,7 +19,7 @@ static void setup(void)
 {
 	char path[128], err[256];
 	uint32_t id;
-	struct store_opts o = { 0, 0, 0 };
+	struct store_opts o = { 0, 0, 0, NULL };
 
 	strcpy(dir, "/tmp/unsub-policy-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -328,7 +328,7 @@ START_TEST(inbound_store_failure_always_tempfails)
 {
 	char rcpt[300], mtok[TOKEN_TEXT_MAX], subj[TOKEN_TEXT_MAX + 20];
 	char err[256];
-	struct store_opts ro = { 0, 0, 1 };
+	struct store_opts ro = { 0, 0, 1, NULL };
 	struct store *rost;
 	struct policy_msg m;
 	struct policy_edits e;

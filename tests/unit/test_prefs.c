@@ -13,7 +13,7 @@ static struct store *st;
 
 static void setup(void)
 {
-	struct store_opts o = { 0, 0, 0 };
+	struct store_opts o = { 0, 0, 0, NULL };
 
 	strcpy(dir, "/tmp/unsub-prefs-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));

@@ -20,7 +20,7 @@ static struct store *st;
 
 static void open_store(size_t map, size_t max)
 {
-	struct store_opts o = { map, max, 0 };
+	struct store_opts o = { map, max, 0, NULL };
 
 	ck_assert_msg(store_open(dir, &o, &st) == STORE_OK, "open: %s",
 	    store_strerror(-2));
@@ -207,7 +207,7 @@ END_TEST
 
 START_TEST(missing_and_unusable_directories)
 {
-	struct store_opts o = { 0, 0, 0 };
+	struct store_opts o = { 0, 0, 0, NULL };
 	char path[128];
 	FILE *fp;
 
@@ -716,7 +716,7 @@ START_TEST(damaged_data_refused)
 		{ 0, 0xff, STORE_ECORRUPT, STORE_ECORRUPT },
 		{ 0, 0, STORE_ECORRUPT, STORE_ECORRUPT },
 	};
-	struct store_opts o = { 0, 0, 0 };
+	struct store_opts o = { 0, 0, 0, NULL };
 	char cmd[160];
 	int s;
 
@@ -784,7 +784,7 @@ START_TEST(replaced_files_refuse_then_reopen)
 		{ "data.mdb", 0 },
 	};
 	struct store *other;
-	struct store_opts o = { 0, 0, 0 };
+	struct store_opts o = { 0, 0, 0, NULL };
 	char addr[64];
 	int s;
 
