@@ -104,6 +104,10 @@ lint:
 bench: all $(BENCHES)
 	sh bench/run.sh
 
+# The mutation run (not part of check): see scripts/mutate.sh.
+mutate:
+	sh scripts/mutate.sh
+
 deps:
 	sh .ci/deps.sh
 
@@ -136,4 +140,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check lint bench fuzz deps demo run install clean FORCE
+.PHONY: all check lint bench mutate fuzz deps demo run install clean FORCE
