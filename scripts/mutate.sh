@@ -7,7 +7,7 @@
 # tests/*/t-*.sh), the likeliest first, until one fails: the mutant is
 # caught by the suite named.  One that passes every suite survived.  A
 # pattern that is not found exactly once, or a mutant that does not
-# build, stops the run: the table cannot rot silently.
+# build, fails the run: the table cannot rot silently.
 #
 #   sh scripts/mutate.sh [NAME...]    all mutants, or those named
 #
@@ -18,9 +18,9 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 root=$(pwd)
 
-# NAME FILE | what the bug breaks, then the suites to try first; then
-# "-" lines (the text, \t and \n as escapes) and "+" lines (its
-# replacement).
+# "@ NAME FILE | what the bug breaks", "% the suites to try first", then
+# pairs of a "-" line (the text, \t and \n as escapes) and a "+" line
+# (its replacement): one or more substitutions, all in FILE.
 table() {
 	cat <<'EOF'
 @ nosync common/store_lmdb.c | the store opened with MDB_NOSYNC: an acknowledged write may be lost in a crash
@@ -47,14 +47,16 @@ table() {
 % build/tests/test_policy tests/milter/t-milter.sh
 - if ((rc = store_record(st, &ev, &changed)) != STORE_OK) {\n\t\tpolicy_store_failed(e, "inbound", rc, 1);\n\t\treturn;\n\t}
 + if ((rc = store_record(st, &ev, &changed)) != STORE_OK)\n\t\tchanged = 1;
-@ repeat-writes common/store_commit.c | a repeated unsubscribe writes again (history, a synced commit each)
-% build/tests/test_store tests/store/t-store.sh
-- if (same && p->ev != NULL && p->soft == NULL &&
-+ if (0 && same && p->ev != NULL && p->soft == NULL &&
+@ repeat-writes common/store_rec.c | a repeated unsubscribe writes history again (anyone with one newsletter grows the store)
+% build/tests/test_store tests/http/t-http.sh
+- if (ev->action != STORE_UNSUBSCRIBE || !event_ok(ev))\n\t\treturn 0;
++ if (ev->action != STORE_UNSUBSCRIBE || !event_ok(ev) || 1)\n\t\treturn 0;
+- } else if (!*changed)\n\t\treturn STORE_OK;\t/* a repeat: nothing to write */
++ }
 @ identity-skipped common/store_lmdb.c | the files' identity is not checked: writes go into a removed data.mdb or beside a second lock.mdb
 % tests/store/t-store.sh
-- return d.dev == st->data_id.dev && d.ino == st->data_id.ino &&
-+ return 1 || d.dev == st->data_id.dev || d.ino == st->data_id.ino ||
+- return d.dev == st->data_id.dev && d.ino == st->data_id.ino &&\n\t    l.dev == st->lock_id.dev && l.ino == st->lock_id.ino;
++ return (d.dev == st->data_id.dev && d.ino == st->data_id.ino &&\n\t    l.dev == st->lock_id.dev && l.ino == st->lock_id.ino) || 1;
 @ storefail-accept common/policy.c | a store failure accepts the message instead of tempfailing it
 % build/tests/test_policy tests/milter/t-milter.sh
 - \tif (tempfail)\n
@@ -91,23 +93,25 @@ EOF
 apply() {
 	table | perl -e '
 		my ($name, $dir) = @ARGV;
-		my ($file, $from, $to, $in);
+		my ($file, $in, @from, @to);
 		while (<STDIN>) {
 			chomp;
 			if (/^@ (\S+) (\S+)/) { $in = $1 eq $name; $file = $2 if $in; next }
 			next unless $in;
 			my ($k, $t) = /^([-+]) (.*)$/ or next;
 			$t =~ s/\\(.)/$1 eq "t" ? "\t" : $1 eq "n" ? "\n" : $1/ge;
-			if ($k eq "-") { $from = $t } else { $to = $t }
+			push @{$k eq "-" ? \@from : \@to}, $t;
 		}
-		die "mutate: no mutant $name\n" unless defined $file;
+		die "mutate: no mutant $name\n" unless defined $file && @from == @to;
 		open(my $fh, "<", $file) or die "mutate: $file: $!\n";
 		my $src = do { local $/; <$fh> };
-		my $n = () = $src =~ /\Q$from\E/g;
-		die "mutate: $name: the pattern is in $file $n times, not once\n"
-		    unless $n == 1;
+		for my $i (0 .. $#from) {
+			my $n = () = $src =~ /\Q$from[$i]\E/g;
+			die "mutate: $name: a pattern is in $file $n times, not once\n"
+			    unless $n == 1;
+			$src =~ s/\Q$from[$i]\E/$to[$i]/;
+		}
 		exit 0 if $dir eq "";
-		$src =~ s/\Q$from\E/$to/;
 		open($fh, ">", "$dir/$file") or die "mutate: $dir/$file: $!\n";
 		print $fh $src;
 	' "$1" "${2:-}"
@@ -126,8 +130,10 @@ suites() {
 run_one() {
 	name=$1 d=$work/$1 seen=""
 	rm -rf "$d" && mkdir -p "$d/tree" || return 1
-	tar --exclude=./build --exclude=./tests/out --exclude=./.git -cf - . |
-	    tar -C "$d/tree" -xf - && apply "$name" "$d/tree" || return 1
+	git ls-files -z | tar --null -T - -cf - | tar -C "$d/tree" -xf - &&
+	    apply "$name" "$d/tree" && (cd "$d/tree" && git init -q &&
+	    git add -A && git -c user.name=mutate -c user.email=mutate@localhost \
+	    commit -qm "mutant $name") || return 1
 	first=$(table | sed -n "/^@ $name /,/^@ /s/^% //p")
 	units=$(ls tests/unit/test_*.c | sed 's#tests/unit/#build/tests/#; s#\.c$##')
 	# shellcheck disable=SC2086
