@@ -134,6 +134,11 @@ run_one() {
 	    apply "$name" "$d/tree" && (cd "$d/tree" && git init -q &&
 	    git add -A && git -c user.name=mutate -c user.email=mutate@localhost \
 	    commit -qm "mutant $name") || return 1
+	# what make deps put in ignored directories (node_modules), shared
+	git ls-files --others --ignored --exclude-standard --directory |
+	    grep -v '^build/$' | grep -v '^tests/out/$' | while read -r p; do
+		ln -s "$root/${p%/}" "$d/tree/${p%/}"
+	done
 	first=$(table | sed -n "/^@ $name /,/^@ /s/^% //p")
 	units=$(ls tests/unit/test_*.c | sed 's#tests/unit/#build/tests/#; s#\.c$##')
 	# shellcheck disable=SC2086
