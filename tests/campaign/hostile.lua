@@ -8,7 +8,7 @@ dofile(libdir .. "/lib.lua")
 local bad = {
 	"news\r\nBcc: victim@example.com", "news\nX-Injected: 1", "news\r",
 	"news\0evil", "<news>", "news>, <https://evil.example/", "news,weekly",
-	" news ", "\t", "", string.rep("n", 65), string.rep("n", 10000),
+	" news ", "\t", "", string.rep("n", 65), string.rep("n", 1000),
 	"n\194\160ws", "\255\254", "*", "news%0d%0aBcc:x", "news?subject=x",
 	"news\"quoted\"", "news;x", "=?utf-8?q?news?=", "news\r\n\r\nbody",
 }

@@ -3,6 +3,7 @@ tests/campaign/hostile.sh.  Usage: rawhttp.py PORT TOKEN.  Each input
 goes on its own connection (pipelining on one); prints "tried N" and
 "acked ADDRESS" for every one-click POST answered 200, so the caller can
 check each acknowledged unsubscribe is in the store."""
+import re
 import socket
 import sys
 import threading
@@ -91,7 +92,7 @@ toks = [l.split() for l in sys.stdin.read().splitlines() if l.strip()]
 pipe = b"".join(req(b"POST", b"/u/" + t.encode(), [ct, (b"Content-Length", b"%d" % len(oc))], oc)
                 for _, t in toks).replace(b"Connection: close\r\n", b"")
 out = send(pipe + req(b"GET", b"/healthz"), wait=15, half_close=False)
-codes = [l.split()[1] for l in out.split(b"\r\n") if l.startswith(b"HTTP/1.")]
+codes = re.findall(rb"HTTP/1\.1 (\d{3}) ", out)
 for (addr, _), c in zip(toks, codes):
     if c == b"200":
         print("acked", addr)
