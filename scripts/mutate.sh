@@ -51,8 +51,6 @@ table() {
 % build/tests/test_store tests/http/t-http.sh
 - if (ev->action != STORE_UNSUBSCRIBE || !event_ok(ev))\n\t\treturn 0;
 + if (ev->action != STORE_UNSUBSCRIBE || !event_ok(ev) || 1)\n\t\treturn 0;
-- } else if (!*changed)\n\t\treturn STORE_OK;\t/* a repeat: nothing to write */
-+ }
 @ identity-skipped common/store_lmdb.c | the files' identity is not checked: writes go into a removed data.mdb or beside a second lock.mdb
 % tests/store/t-store.sh
 - return d.dev == st->data_id.dev && d.ino == st->data_id.ino &&\n\t    l.dev == st->lock_id.dev && l.ino == st->lock_id.ino;
