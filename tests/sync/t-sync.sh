@@ -90,6 +90,12 @@ for h in a c; do
 	wait_until 20 "b's remove on $h" sh -c "! '$B/unsubctl' -c '$T/h/$h/conf' lists --json | grep -q news"
 done
 assert_eq "$(psql_q 5432 "select removed from unsub_list where name = 'news'")" t "unsub_list has the tombstone"
+# the registry computed from the events alone, as unsub-sync(8) says
+reg=$(psql_q 5432 "select name, title, description from
+    (select distinct on (scope) scope as name, action, title, description
+     from unsub_event where kind = 'list' order by scope, time desc, uid desc) as latest
+    where action = 'set'") || fail "unsub-sync(8)'s registry query: $reg"
+assert_eq "$reg" "" "the registry from the events: news removed"
 assert_eq "$(hctl c events | grep -c '  list-\(set\|remove\)  ')" 2 "c's feed has both registry events once"
 hctl a add x@example.com >/dev/null
 hctl a resubscribe x@example.com --list weekly --by admin >/dev/null
