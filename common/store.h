@@ -75,7 +75,7 @@ enum store_kind {
  * name (token_id_ok), title, optional description.  set and remove are
  * durable, share group commits with store_record and are events of the
  * fleet (STORE_KIND_LIST): the latest by (time, uid) wins on every host,
- * a remove included (unsub-sync(8), "LIST REGISTRY"). */
+ * a remove included (unsub-sync(8), "MERGE RULE"). */
 #define STORE_TITLE_MAX 100
 #define STORE_DESC_MAX 300
 #define STORE_LISTS_MAX 64	/* registered lists at most */

@@ -27,11 +27,17 @@ static int text_ok(const char *s, size_t max)
 	return 1;
 }
 
+/* A list the registry can hold: a name, a title and a description. */
+static int def_ok(const struct store_listdef *d)
+{
+	return token_id_ok(d->name, 1) && d->title[0] != '\0' &&
+	    text_ok(d->title, STORE_TITLE_MAX) &&
+	    text_ok(d->description, STORE_DESC_MAX);
+}
+
 int store_lists_set(struct store *st, const struct store_listdef *d)
 {
-	if (!token_id_ok(d->name, 1) || d->title[0] == '\0' ||
-	    !text_ok(d->title, STORE_TITLE_MAX) ||
-	    !text_ok(d->description, STORE_DESC_MAX))
+	if (!def_ok(d))
 		return STORE_EINVAL;
 	return store_commit_list(st, d, 0);
 }
@@ -209,12 +215,11 @@ int store_lists_mirror(struct store *st, MDB_txn *txn, struct store_item *it)
 	struct store_item cur;
 	int rc;
 
-	if (!token_id_ok(it->list.name, 1) || it->ev.host[0] == '\0' ||
-	    (!it->removed && !text_ok(it->list.title, STORE_TITLE_MAX)) ||
-	    !text_ok(it->list.description, STORE_DESC_MAX))
-		return MDB_NOTFOUND;	/* not one this store can hold */
 	if (it->removed)
 		it->list.title[0] = it->list.description[0] = '\0';
+	if (it->ev.host[0] == '\0' || (it->removed ?
+	    !token_id_ok(it->list.name, 1) : !def_ok(&it->list)))
+		return MDB_NOTFOUND;	/* not one this store can hold */
 	rc = entry_get(st, txn, it->list.name, &cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
