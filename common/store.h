@@ -72,14 +72,34 @@ enum store_kind {
 	STORE_KIND_LIST = 3,	/* the list registry (store_int.h) */
 };
 
-/* One entry of the events feed: a change (ev), or a reference (ev's seq,
- * time, uid and host; ref and its token). */
+/* The registry of lists the preference centre shows (store_lists.c):
+ * name (token_id_ok), title, optional description.  set and remove are
+ * durable, share group commits with store_record and are events of the
+ * fleet (STORE_KIND_LIST): the latest by (time, uid) wins on every host,
+ * a remove included (unsub-sync(8), "MERGE RULE"). */
+#define STORE_TITLE_MAX 100
+#define STORE_DESC_MAX 300
+#define STORE_LISTS_MAX 64	/* registered lists at most */
+
+struct store_listdef {
+	char name[STORE_SCOPE_MAX + 1];
+	char title[STORE_TITLE_MAX + 1];
+	char description[STORE_DESC_MAX + 1];
+};
+
+/* One entry of the events feed: a change (ev), a reference (ev's seq,
+ * time, uid and host; ref and its token), or a registry change (the same
+ * of ev; list, removed).  Everything before tok is cleared by a decode. */
 struct store_item {
 	enum store_kind kind;
 	struct store_event ev;
 	size_t reflen, toklen;
 	uint8_t ref[STORE_REF_MAX];
-	uint8_t tok[TOKEN_BIN_MAX];
+	int removed;		/* STORE_KIND_LIST: a remove */
+	union {
+		uint8_t tok[TOKEN_BIN_MAX];
+		struct store_listdef list;	/* STORE_KIND_LIST */
+	};
 };
 
 /* One current suppression. */
@@ -191,25 +211,14 @@ int store_mirror(struct store *st, struct store_item *items, size_t n,
     const struct store_meta *meta, size_t nmeta, size_t *applied);
 /* The host name this store stamps on its events. */
 const char *store_host(const struct store *st);
-/* The registry of lists the preference centre shows (store_lists.c):
- * name (token_id_ok), title, optional description.  set and remove are
- * durable and share group commits with store_record. */
-#define STORE_TITLE_MAX 100
-#define STORE_DESC_MAX 300
-#define STORE_LISTS_MAX 64	/* registered lists at most */
-
-struct store_listdef {
-	char name[STORE_SCOPE_MAX + 1];
-	char title[STORE_TITLE_MAX + 1];
-	char description[STORE_DESC_MAX + 1];
-};
 
 /* Add or replace a list: STORE_EINVAL for a bad field, STORE_EFULL when
  * STORE_LISTS_MAX lists are registered and this one is new. */
 int store_lists_set(struct store *st, const struct store_listdef *d);
 /* Remove a list: STORE_ENOTFOUND when it is not registered. */
 int store_lists_remove(struct store *st, const char *name);
-/* The registered lists in name order, at most max, into out[0..*n). */
+/* The registered lists in name order, at most max, into out[0..*n)
+ * (removed ones are not). */
 int store_lists_get(struct store *st, struct store_listdef *out, size_t max,
     size_t *n);
 

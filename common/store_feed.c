@@ -1,8 +1,8 @@
 /* store_feed.c - the store's side of the fleet (formats in store_int.h):
  * each event's identity (uid, host, microsecond time), the "events" index
  * that is both the ordered feed and the outbox, mailto references as
- * events, the fleet's counters in "meta", and applying other hosts'
- * events exactly once (store_mirror). */
+ * events (registry changes are store_lists.c's), the fleet's counters in
+ * "meta", and applying other hosts' events exactly once (store_mirror). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -59,7 +59,9 @@ int store_uid_seen(struct store *st, MDB_txn *txn,
 int store_index(struct store *st, MDB_txn *txn, enum store_kind kind,
     const struct store_event *ev, const uint8_t *ref, size_t reflen)
 {
-	uint8_t kb[8], vb[1 + ADDRESS_MAX + 26 + STORE_HOST_MAX + STORE_REF_MAX];
+	/* an address, or an identity and a reference or registry change */
+	uint8_t kb[8], vb[1 + ADDRESS_MAX + 26 + STORE_HOST_MAX +
+	    LISTS_EVENT_MAX];
 	MDB_val k = { sizeof(kb), kb }, v = { 0, vb };
 	size_t h = strlen(ev->host);
 	int rc;
@@ -130,25 +132,39 @@ static int item_change(struct store *st, MDB_txn *txn, const MDB_val *v,
 	    STORE_OK ? 0 : MDB_CORRUPTED;
 }
 
+/* The identity of a REF or LIST entry (uid | time | host "\0") into
+ * it: the payload after it, at least one byte, in *p and *n; -1 when it
+ * does not decode. */
+static int item_head(const MDB_val *v, struct store_item *it,
+    const uint8_t **p, size_t *n)
+{
+	const uint8_t *b = v->mv_data, *nul;
+
+	if (v->mv_size < 26 ||
+	    (nul = memchr(b + 25, '\0', v->mv_size - 25)) == NULL ||
+	    nul - (b + 25) > STORE_HOST_MAX ||
+	    (*n = v->mv_size - (size_t)(nul + 1 - b)) == 0)
+		return -1;
+	memcpy(it->ev.uid, b + 1, STORE_UID_LEN);
+	it->ev.time_us = store_get_u64(b + 17);
+	it->ev.time = it->ev.time_us / 1000000;
+	memcpy(it->ev.host, b + 25, (size_t)(nul - b) - 25 + 1);
+	*p = nul + 1;
+	return 0;
+}
+
 /* A REF entry: its identity, and the token from "refs". */
 static int item_ref(struct store *st, MDB_txn *txn, const MDB_val *v,
     struct store_item *it)
 {
-	const uint8_t *p = v->mv_data, *nul;
+	const uint8_t *p;
 	MDB_val k, tv;
 	int rc;
 
-	if (v->mv_size < 26 ||
-	    (nul = memchr(p + 25, '\0', v->mv_size - 25)) == NULL ||
-	    nul - (p + 25) > STORE_HOST_MAX ||
-	    (it->reflen = v->mv_size - (size_t)(nul + 1 - p)) == 0 ||
+	if (item_head(v, it, &p, &it->reflen) < 0 ||
 	    it->reflen > STORE_REF_MAX)
 		return MDB_CORRUPTED;
-	memcpy(it->ev.uid, p + 1, STORE_UID_LEN);
-	it->ev.time_us = store_get_u64(p + 17);
-	it->ev.time = it->ev.time_us / 1000000;
-	memcpy(it->ev.host, p + 25, (size_t)(nul - p) - 25 + 1);
-	memcpy(it->ref, nul + 1, it->reflen);
+	memcpy(it->ref, p, it->reflen);
 	k.mv_size = it->reflen;
 	k.mv_data = it->ref;
 	if ((rc = mdb_get(txn, st->refs, &k, &tv)) != 0)
@@ -165,6 +181,7 @@ static int item_decode(struct store *st, MDB_txn *txn, const MDB_val *k,
     const MDB_val *v, struct store_item *it)
 {
 	const uint8_t *p = v->mv_data;
+	size_t n;
 
 	if (k->mv_size != 8 || v->mv_size < 2)
 		return MDB_CORRUPTED;
@@ -175,6 +192,9 @@ static int item_decode(struct store *st, MDB_txn *txn, const MDB_val *k,
 		return item_change(st, txn, v, it);
 	if (it->kind == STORE_KIND_REF)
 		return item_ref(st, txn, v, it);
+	if (it->kind == STORE_KIND_LIST && item_head(v, it, &p, &n) == 0 &&
+	    store_lists_event(p, n, it) == 0)
+		return 0;
 	return MDB_CORRUPTED;
 }
 
@@ -244,6 +264,9 @@ static int mirror_one(struct store *st, MDB_txn *txn, struct store_item *it,
 		if (it->ev.host[0] == '\0' || it->reflen == 0)
 			return 0;	/* not from a host: not ours to take */
 		rc = store_ref_apply(st, txn, it);
+	} else if (it->kind == STORE_KIND_LIST) {
+		if ((rc = store_lists_mirror(st, txn, it)) == MDB_NOTFOUND)
+			return 0;	/* not one this store can hold */
 	} else if (it->kind == STORE_KIND_CHANGE) {
 		if (store_apply_remote(st, txn, &it->ev, &lrc) == STORE_EIO)
 			return lrc;

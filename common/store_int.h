@@ -40,16 +40,20 @@
  *               "address\0\xff" + seq in "supp")
  *             STORE_KIND_REF: uid(16) | time(8, microseconds) | host
  *               "\0" | reference (its token is in "refs")
+ *             STORE_KIND_LIST: uid(16) | time(8, microseconds) | host
+ *               "\0" | name "\0" | body (below): a registry change
  *   "uids"  uid(16) -> seq(8): each event once, whatever replays it
- *   "lists" the registry: name -> version(1)=1 | title "\0" | description
+ *   "lists" the registry: name -> version(1)=2 | time(8, microseconds) |
+ *           uid(16) | body, the change that won (store_lists.c); body:
+ *           removed(1) | title "\0" | description, a remove leaving a
+ *           tombstone (removed 1, no title).  Before the fleet (read):
+ *           version(1)=1 | title "\0" | description
  * Integers are big-endian.
  *
  * Every change is written with its history record, its "events" entry
- * and its uid in one transaction (store_apply, store_ref_apply): the
- * outbox is durable with the change or not at all.  A new kind of event
- * (the list registry: STORE_KIND_LIST) gets an "events" entry the same
- * way, in the transaction that changes the registry, with a format of its
- * own after the kind byte, and store_events and store_mirror learn it.
+ * and its uid in one transaction (store_apply, store_ref_apply,
+ * store_lists_apply): the outbox is durable with the change or not at
+ * all.
  */
 #ifndef UNSUB_STORE_INT_H
 #define UNSUB_STORE_INT_H
@@ -71,7 +75,11 @@
 #define HIST_MARK 0xff	/* after "address\0": a history record; no scope
 			 * starts with it (event_ok) */
 #define EXCEPT_MARK 0xfe	/* after "address\0": an exception to "*" */
-#define LISTS_VERSION 1
+#define LISTS_VERSION 1	/* before the fleet: read only */
+#define LISTS_VERSION2 2
+/* A registry change's "events" payload at most: name "\0" | body. */
+#define LISTS_EVENT_MAX (STORE_SCOPE_MAX + 3 + STORE_TITLE_MAX + \
+	STORE_DESC_MAX)
 #define STORE_ERR_MAX 512
 
 /* A read-only transaction, with a cursor on "supp", kept reset between
@@ -228,11 +236,18 @@ int store_except_set(struct store *st, MDB_txn *txn, const char *address,
 int store_except_has(struct store *st, MDB_txn *txn, const char *address,
     size_t alen, const char *list, size_t llen);
 
-/* store_lists.c: add (remove: delete) d inside txn: STORE_OK,
- * STORE_ENOTFOUND, STORE_EINVAL or STORE_EFULL for this change, or
+/* store_lists.c: set (remove: a tombstone) d inside txn, as a change
+ * made here: STORE_OK, STORE_ENOTFOUND, STORE_EFULL for this change, or
  * STORE_EIO with the LMDB code in *lrc. */
 int store_lists_apply(struct store *st, MDB_txn *txn,
     const struct store_listdef *d, int remove, int *lrc);
+/* Take another host's registry change (its uid new here): the entry when
+ * it is newer by (time, uid), the event always.  0, MDB_NOTFOUND when it
+ * is not one this store can hold, or an LMDB code. */
+int store_lists_mirror(struct store *st, MDB_txn *txn, struct store_item *it);
+/* The "events" payload of a registry change (n bytes at p) into it;
+ * -1 when it does not decode. */
+int store_lists_event(const uint8_t *p, size_t n, struct store_item *it);
 /* store_commit.c: queue a registry change for the next group commit. */
 int store_commit_list(struct store *st, const struct store_listdef *d,
     int remove);

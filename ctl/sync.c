@@ -85,7 +85,9 @@ int cmd_sync(struct ctl *x)
 	return ctl_fail(EX_USAGE, "sync: want init or status");
 }
 
-/* One entry of the feed: a line of text or JSON. */
+/* One entry of the feed: a line of text or JSON.  A reference and a
+ * registry change have no address nor source; a registry change's scope
+ * is the list's name. */
 static int event_cb(const struct store_item *it, void *arg)
 {
 	struct ctl *x = arg;
@@ -93,17 +95,23 @@ static int event_cb(const struct store_item *it, void *arg)
 	char when[TIMEFMT_LEN], detail[STORE_DETAIL_MAX + 1];
 	char ref[2 * STORE_REF_MAX + 1];
 	int change = it->kind == STORE_KIND_CHANGE;
+	int list = it->kind == STORE_KIND_LIST;
+	const char *action = change ? store_action_name(ev->action) :
+	    !list ? "reference" : it->removed ? "list-remove" : "list-set";
+	const char *scope = change ? ev->scope : list ? it->list.name : NULL;
 
 	timefmt_rfc3339(ev->time, when);
 	snprintf(detail, sizeof(detail), "%s", ev->detail);
-	if (!change && codec_b32_encode(it->ref, it->reflen, ref,
+	if (list)
+		store_detail_add(detail, "title", it->list.title);
+	else if (!change && codec_b32_encode(it->ref, it->reflen, ref,
 	    sizeof(ref)) >= 0)
 		snprintf(detail, sizeof(detail), "ref=%s", ref);
 	x->count++;
 	if (!x->json) {
 		printf("%" PRIu64 "  %s  %-11s  %s  %s  %s  %s%s%s\n", ev->seq,
-		    when, change ? store_action_name(ev->action) : "reference",
-		    change ? ev->address : "-", change ? ev->scope : "-",
+		    when, action, change ? ev->address : "-",
+		    scope ? scope : "-",
 		    change ? store_source_name(ev->source) : "-",
 		    ev->host[0] ? ev->host : "-", detail[0] ? "  " : "",
 		    detail);
@@ -111,9 +119,8 @@ static int event_cb(const struct store_item *it, void *arg)
 	}
 	x->out_failed = ctl_json_put(json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,"
 	    "s:o,s:o}", "id", (json_int_t)ev->seq, "time", when, "action",
-	    change ? store_action_name(ev->action) : "reference",
-	    "address", change ? store_json_str(ev->address) : json_null(),
-	    "scope", change ? store_json_str(ev->scope) : json_null(),
+	    action, "address", change ? store_json_str(ev->address) :
+	    json_null(), "scope", scope ? store_json_str(scope) : json_null(),
 	    "source", change ? json_string(store_source_name(ev->source)) :
 	    json_null(), "detail", store_json_str(detail),
 	    "host", store_json_str(ev->host)), NULL) != EX_OK;

@@ -22,7 +22,7 @@
  * over the store's trees, and more of them a transaction share the pages
  * each copies (50000 rows: 10 times fewer pages written than 5000). */
 #define FETCH_ROWS 50000
-#define SHIP_COLS 12
+#define SHIP_COLS 14
 
 static const char *const schema_sql =
     "SET LOCAL client_min_messages = warning;"
@@ -37,6 +37,8 @@ static const char *const schema_sql =
     " action text, address text, scope text, source text, detail text,"
     " lifts bigint NOT NULL DEFAULT 0,"
     " ref bytea, token bytea);"
+    "ALTER TABLE unsub_event ADD COLUMN IF NOT EXISTS title text,"
+    " ADD COLUMN IF NOT EXISTS description text;"
     "CREATE INDEX IF NOT EXISTS unsub_event_xid ON unsub_event (xid);"
     "CREATE INDEX IF NOT EXISTS unsub_event_address ON unsub_event (address);"
     "CREATE TABLE IF NOT EXISTS unsub_state ("
@@ -46,17 +48,26 @@ static const char *const schema_sql =
     " suppressed boolean GENERATED ALWAYS AS"
     "  (u > l AND u + 600000000 >= r) STORED,"
     " PRIMARY KEY (address, scope));"
-    "INSERT INTO unsub_schema SELECT 1"
-    " WHERE NOT EXISTS (SELECT 1 FROM unsub_schema);";
+    "CREATE TABLE IF NOT EXISTS unsub_list ("
+    " name text PRIMARY KEY, time bigint NOT NULL,"
+    " uid bytea NOT NULL CHECK (length(uid) = 16),"
+    " removed boolean NOT NULL, title text, description text);"
+    "INSERT INTO unsub_schema SELECT 2"
+    " WHERE NOT EXISTS (SELECT 1 FROM unsub_schema);"
+    "UPDATE unsub_schema SET version = 2 WHERE version < 2;";
 
-/* The INSERT of n rows and the state they change: one statement. */
+/* The INSERT of n rows and the state they change (unsub_state, and
+ * unsub_list by the registry's rule: the latest by (time, uid) wins):
+ * one statement. */
 static const char *const ship_head =
     "WITH ins AS (INSERT INTO unsub_event (uid, host, time, kind, action,"
-    " address, scope, source, detail, lifts, ref, token) VALUES ";
+    " address, scope, source, detail, lifts, ref, token, title,"
+    " description) VALUES ";
 static const char *const ship_tail =
     " ON CONFLICT (uid) DO NOTHING"
-    " RETURNING kind, action, address, scope, time, lifts)"
-    " INSERT INTO unsub_state AS s (address, scope, u, r, l)"
+    " RETURNING uid, kind, action, address, scope, time, lifts, title,"
+    " description),"
+    " state AS (INSERT INTO unsub_state AS s (address, scope, u, r, l)"
     " SELECT address, scope,"
     "  max(CASE WHEN action = 'unsubscribe' THEN time ELSE 0 END),"
     "  max(CASE WHEN action = 'resubscribe' THEN time ELSE 0 END),"
@@ -65,7 +76,16 @@ static const char *const ship_tail =
     " ORDER BY address, scope"
     " ON CONFLICT (address, scope) DO UPDATE SET"
     "  u = GREATEST(s.u, EXCLUDED.u), r = GREATEST(s.r, EXCLUDED.r),"
-    "  l = GREATEST(s.l, EXCLUDED.l)";
+    "  l = GREATEST(s.l, EXCLUDED.l))"
+    " INSERT INTO unsub_list AS g (name, time, uid, removed, title,"
+    " description)"
+    " SELECT DISTINCT ON (scope) scope, time, uid, action = 'remove',"
+    "  title, description"
+    " FROM ins WHERE kind = 'list' ORDER BY scope, time DESC, uid DESC"
+    " ON CONFLICT (name) DO UPDATE SET time = EXCLUDED.time,"
+    "  uid = EXCLUDED.uid, removed = EXCLUDED.removed,"
+    "  title = EXCLUDED.title, description = EXCLUDED.description"
+    " WHERE (EXCLUDED.time, EXCLUDED.uid) > (g.time, g.uid)";
 
 /* The last libpq error as err, one line; -1. */
 static int pq_fail(PGconn *c, const char *what, char *err, size_t errsz)
@@ -177,6 +197,13 @@ static int ship_cb(const struct store_item *it, void *arg)
 	return s->n == FLEET_BATCH;
 }
 
+/* unsub_event's kind of each store_kind. */
+static const char *const kinds[] = {
+	[STORE_KIND_CHANGE] = "change",
+	[STORE_KIND_REF] = "ref",
+	[STORE_KIND_LIST] = "list",
+};
+
 /* The parameters of one row: text, but uid, ref and token binary. */
 struct row_params {
 	char time[24], lifts[24];
@@ -186,7 +213,8 @@ static void row_bind(const struct store_item *it, struct row_params *rp,
     const char **v, int *len, int *fmt)
 {
 	const struct store_event *ev = &it->ev;
-	int change = it->kind == STORE_KIND_CHANGE;
+	int change = it->kind == STORE_KIND_CHANGE, ref = it->kind ==
+	    STORE_KIND_REF, list = it->kind == STORE_KIND_LIST;
 
 	snprintf(rp->time, sizeof(rp->time), "%" PRIu64, ev->time_us);
 	snprintf(rp->lifts, sizeof(rp->lifts), "%" PRIu64, ev->lifts);
@@ -195,17 +223,20 @@ static void row_bind(const struct store_item *it, struct row_params *rp,
 	v[0] = (const char *)ev->uid, len[0] = STORE_UID_LEN, fmt[0] = 1;
 	v[1] = ev->host;
 	v[2] = rp->time;
-	v[3] = change ? "change" : "ref";
-	v[4] = change ? store_action_name(ev->action) : NULL;
+	v[3] = kinds[it->kind];
+	v[4] = change ? store_action_name(ev->action) :
+	    list ? (it->removed ? "remove" : "set") : NULL;
 	v[5] = change ? ev->address : NULL;
-	v[6] = change ? ev->scope : NULL;
+	v[6] = change ? ev->scope : list ? it->list.name : NULL;
 	v[7] = change ? store_source_name(ev->source) : NULL;
 	v[8] = change ? ev->detail : NULL;
 	v[9] = rp->lifts;
-	v[10] = change ? NULL : (const char *)it->ref;
+	v[10] = ref ? (const char *)it->ref : NULL;
 	len[10] = (int)it->reflen, fmt[10] = 1;
-	v[11] = change ? NULL : (const char *)it->tok;
+	v[11] = ref ? (const char *)it->tok : NULL;
 	len[11] = (int)it->toklen, fmt[11] = 1;
+	v[12] = list && !it->removed ? it->list.title : NULL;
+	v[13] = list && !it->removed ? it->list.description : NULL;
 }
 
 /* INSERT the gathered rows and their state in one transaction with
@@ -231,8 +262,9 @@ static int ship_rows(PGconn *c, const struct ship *s, char *err,
 		size_t b = i * SHIP_COLS + 1;
 		int n = snprintf(row, sizeof(row), "%s($%zu::bytea,$%zu,$%zu::"
 		    "bigint,$%zu,$%zu,$%zu,$%zu,$%zu,$%zu,$%zu::bigint,$%zu::"
-		    "bytea,$%zu::bytea)", i ? "," : "", b, b + 1, b + 2, b + 3,
-		    b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11);
+		    "bytea,$%zu::bytea,$%zu,$%zu)", i ? "," : "", b, b + 1,
+		    b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9,
+		    b + 10, b + 11, b + 12, b + 13);
 		row_bind(&s->items[i], &rp[i], v + b - 1, len + b - 1,
 		    fmt + b - 1);
 		if (buf_add(&sql, row, (size_t)n) < 0) {
@@ -380,6 +412,22 @@ static int col_u64(const PGresult *r, int i, int col, uint64_t *v)
 	return 0;
 }
 
+/* A registry change's columns of row i into it: 0, or -1. */
+static int row_list(const PGresult *r, int i, struct store_item *it)
+{
+	char action[16];
+
+	it->kind = STORE_KIND_LIST;
+	if (col_str(r, i, 4, action, sizeof(action)) < 0 ||
+	    col_str(r, i, 6, it->list.name, sizeof(it->list.name)) < 0 ||
+	    col_str(r, i, 12, it->list.title, sizeof(it->list.title)) < 0 ||
+	    col_str(r, i, 13, it->list.description,
+	    sizeof(it->list.description)) < 0)
+		return -1;
+	it->removed = strcmp(action, "remove") == 0;
+	return it->removed || strcmp(action, "set") == 0 ? 0 : -1;
+}
+
 /* Row i of the follow cursor into it: 0, or -1 to leave it (a kind this
  * version does not know, or a row that does not fit the store). */
 static int row_item(const PGresult *r, int i, struct store_item *it)
@@ -403,6 +451,8 @@ static int row_item(const PGresult *r, int i, struct store_item *it)
 		it->toklen = t > 0 ? (size_t)t : 0;
 		return n > 0 && t > 0 ? 0 : -1;
 	}
+	if (strcmp(kind, "list") == 0)
+		return row_list(r, i, it);
 	it->kind = STORE_KIND_CHANGE;
 	if (strcmp(kind, "change") != 0 ||
 	    col_str(r, i, 4, action, sizeof(action)) < 0 ||
@@ -489,7 +539,8 @@ int fleet_follow(PGconn *c, struct store *st, size_t *n, char *err,
 	PQclear(r);
 	snprintf(sql, sizeof(sql), "DECLARE unsub_follow BINARY NO SCROLL "
 	    "CURSOR FOR SELECT uid, host, time, kind, action, address, scope, "
-	    "source, detail, lifts, ref, token FROM unsub_event WHERE xid >= "
+	    "source, detail, lifts, ref, token, title, description FROM "
+	    "unsub_event WHERE xid >= "
 	    "'%" PRIu64 "'::xid8 ORDER BY xid", cursor);
 	if (exec_ok(c, sql, PGRES_COMMAND_OK, err, errsz) == 0 &&
 	    follow_fetch(c, st, m, 3, n, err, errsz) == 0)

@@ -12,7 +12,7 @@
 
 #include "store.h"
 
-#define FLEET_SCHEMA_VERSION 1
+#define FLEET_SCHEMA_VERSION 2
 #define FLEET_BATCH 1000	/* events a shipping transaction carries */
 
 /* Is conninfo a connection string libpq accepts (empty: no)? */

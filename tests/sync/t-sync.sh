@@ -2,6 +2,8 @@
 # Many hosts through a real PostgreSQL: unsubscribes on each entry point
 # of one host (unsubctl add, unsub-httpd one-click, a milter mailto reply
 # by a reference minted on another host) enforced on the others;
+# the list registry (set and remove, each reaching the others) and an
+# exception to all lists made on one host, held and ended on another;
 # PostgreSQL stopped and restarted with nothing lost; kill -9 of
 # unsub-sync mid-batch; a new host bootstraps (tempfailing list mail until
 # then, and again when stale); clock skew; -n and run-time errors.
@@ -31,8 +33,8 @@ set -e
 assert_eq "$rc" 1 "-n with a malformed SyncDatabase"
 assert_match "SyncDatabase: missing \"=\" after \"nonsense\"" "$out" "-n quotes libpq"
 assert_match "configuration OK" "$("$B/unsub-sync" -n -c "$T/h/a/conf")" "-n good"
-assert_match "schema version 1 ready" "$(hctl a sync init)" "sync init"
-assert_match "schema version 1 ready" "$(hctl a sync init 2>&1)" "sync init again"
+assert_match "schema version 2 ready" "$(hctl a sync init)" "sync init"
+assert_match "schema version 2 ready" "$(hctl a sync init 2>&1)" "sync init again"
 
 # a wrong database at run time: logged, retried, still running
 host_env wrong "host=$PGS port=5432 user=postgres dbname=nosuchdb" </dev/null
@@ -73,6 +75,34 @@ milter_on b
 mail b mailto "$rcpt" discard
 everywhere "a c" ref@example.com news
 assert_match '"host":"b"' "$(hctl c history ref@example.com --json)" "history names the host"
+
+# 3b. the list registry: set on a reaches b and c, a remove on b reaches
+# a as a tombstone (unsub_list in PostgreSQL too); an exception to all
+# lists made on a holds on b, and all lists again on b ends it on a
+# ctl_json HOST PATTERN VERB...: the verb's --json output matches
+ctl_json() { ch=$1 cp=$2; shift 2; "$B/unsubctl" -c "$T/h/$ch/conf" "$@" --json 2>/dev/null | grep -q "$cp"; }
+hctl a lists set news --title T >/dev/null
+for h in b c; do
+	wait_until 20 "a's list on $h" ctl_json "$h" '"name":"news","title":"T"' lists
+done
+hctl b lists remove news >/dev/null
+for h in a c; do
+	wait_until 20 "b's remove on $h" sh -c "! '$B/unsubctl' -c '$T/h/$h/conf' lists --json | grep -q news"
+done
+assert_eq "$(psql_q 5432 "select removed from unsub_list where name = 'news'")" t "unsub_list has the tombstone"
+# the registry computed from the events alone, as unsub-sync(8) says
+reg=$(psql_q 5432 "select name, title, description from
+    (select distinct on (scope) scope as name, action, title, description
+     from unsub_event where kind = 'list' order by scope, time desc, uid desc) as latest
+    where action = 'set'") || fail "unsub-sync(8)'s registry query: $reg"
+assert_eq "$reg" "" "the registry from the events: news removed"
+assert_eq "$(hctl c events | grep -c '  list-\(set\|remove\)  ')" 2 "c's feed has both registry events once"
+hctl a add x@example.com >/dev/null
+hctl a resubscribe x@example.com --list weekly --by admin >/dev/null
+wait_until 20 "a's exception on b" ctl_json b '"except":\["weekly"\]' status x@example.com
+suppressed_on b x@example.com '*' || fail "b lost the unsubscribe from all"
+hctl b add x@example.com >/dev/null
+wait_until 20 "b's unsubscribe from all ends a's exception" ctl_json a '"scopes":\["\*"\],"except":\[\]' status x@example.com
 
 # 4. PostgreSQL down: hosts record and enforce locally, then drain
 pg_stop p fast >/dev/null

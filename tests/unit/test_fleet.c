@@ -2,7 +2,8 @@
  * order, duplicates and replays of an event set give the same state
  * (table-driven, every permutation), each event once in history and in
  * the feed, references as events, and the local rules (a resubscribe
- * lifts what it saw; an unsubscribe is in force whatever the clocks). */
+ * lifts what it saw; an unsubscribe is in force whatever the clocks),
+ * and the list registry's last writer wins by (time, uid). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,6 +358,145 @@ START_TEST(mirror_exceptions_any_order)
 }
 END_TEST
 
+/* Registry changes (title NULL: a remove) made at t with uids ranked
+ * rank: on every store, in every order and replayed, the latest by
+ * (time, uid) wins, a remove included. */
+struct lev {
+	const char *name, *title;
+	uint64_t t;
+	uint8_t rank;
+};
+
+static const struct {
+	const char *why;
+	struct lev ev[4];
+	const char *want;	/* "name=title;" for each live list */
+} reg_cases[] = {
+	{ "set, then removed", { { "news", "A", T0, 1 },
+	  { "news", NULL, T0 + S, 2 } }, "" },
+	{ "a remove older than the set", { { "news", "A", T0 + S, 1 },
+	  { "news", NULL, T0, 2 } }, "news=A;" },
+	{ "the later title", { { "news", "A", T0, 1 },
+	  { "news", "B", T0 + S, 2 } }, "news=B;" },
+	{ "same time: the larger uid", { { "news", "A", T0, 2 },
+	  { "news", "B", T0, 1 } }, "news=A;" },
+	{ "removed, then set again", { { "news", "A", T0, 1 },
+	  { "news", NULL, T0 + S, 2 }, { "news", "C", T0 + 2 * S, 3 } },
+	  "news=C;" },
+	{ "a late set older than the remove stays removed",
+	  { { "news", "A", T0, 1 }, { "news", NULL, T0 + 2 * S, 2 },
+	  { "news", "B", T0 + S, 3 } }, "" },
+	{ "two lists", { { "news", "A", T0, 1 }, { "weekly", "W", T0, 2 },
+	  { "weekly", NULL, T0 + S, 3 }, { "news", "N", T0 + S, 4 } },
+	  "news=N;" },
+};
+
+/* The live lists of store i named with suffix sfx, as "name=title;"
+ * without it. */
+static void registry_of(int i, const char *sfx, char *out, size_t sz)
+{
+	struct store_listdef got[128];
+	size_t n, sl = strlen(sfx);
+
+	ck_assert_int_eq(store_lists_get(st[i], got, 128, &n), STORE_OK);
+	ck_assert_uint_lt(n, 128);
+	out[0] = '\0';
+	for (size_t k = 0; k < n; k++) {
+		size_t nl = strlen(got[k].name);
+		if (nl > sl && strcmp(got[k].name + nl - sl, sfx) == 0)
+			snprintf(out + strlen(out), sz - strlen(out),
+			    "%.*s=%.20s;", (int)(nl - sl), got[k].name,
+			    got[k].title);
+	}
+}
+
+START_TEST(registry_any_order)
+{
+	size_t n = 0, order[4], applied, perm = 0;
+	char have[256], sfx[16];
+	struct store_item it[4];
+
+	for (; n < 4 && reg_cases[_i].ev[n].name != NULL; n++)
+		order[n] = n;
+	do {
+		snprintf(sfx, sizeof(sfx), "-%zu", perm);
+		for (size_t pass = 0; pass < 2; pass++) {
+			for (size_t k = 0; k < n; k++) {
+				const struct lev *e = &reg_cases[_i].ev[order[k]];
+				memset(&it[k], 0, sizeof(it[k]));
+				it[k].kind = STORE_KIND_LIST;
+				it[k].removed = e->title == NULL;
+				snprintf(it[k].list.name, sizeof(it[k].list.name),
+				    "%s%s", e->name, sfx);
+				snprintf(it[k].list.title, sizeof(it[k].list.title),
+				    "%s", e->title ? e->title : "");
+				it[k].ev.time_us = e->t;
+				it[k].ev.uid[0] = e->rank;
+				it[k].ev.uid[1] = (uint8_t)perm;
+				snprintf(it[k].ev.host, sizeof(it[k].ev.host),
+				    "h%d", e->rank % 2);
+			}
+			ck_assert_int_eq(store_mirror(st[2], it, n, NULL, 0,
+			    &applied), STORE_OK);
+			ck_assert_uint_eq(applied, pass ? 0 : n);
+		}
+		registry_of(2, sfx, have, sizeof(have));
+		ck_assert_msg(strcmp(have, reg_cases[_i].want) == 0, "%s, "
+		    "permutation %zu: got %s, want %s", reg_cases[_i].why,
+		    perm, have, reg_cases[_i].want);
+		perm++;
+	} while (next_perm(order, n));
+}
+END_TEST
+
+/* A registry change on h0 reaches h1 through the feed; a remove there
+ * comes back as a tombstone; a local change wins over one from a clock
+ * ahead, and a set older than the tombstone does not bring it back. */
+START_TEST(registry_across_hosts)
+{
+	struct store_listdef d = { .name = "news", .title = "T" };
+	struct feed f0, f1;
+	char have[256];
+	size_t applied;
+
+	ck_assert_int_eq(store_lists_set(st[0], &d), STORE_OK);
+	feed_of(0, 0, &f0);
+	ck_assert_uint_eq(f0.n, 1);
+	ck_assert_int_eq(f0.it[0].kind, STORE_KIND_LIST);
+	ck_assert_str_eq(f0.it[0].ev.host, "h0");
+	ck_assert_int_eq(store_mirror(st[1], f0.it, 1, NULL, 0, &applied),
+	    STORE_OK);
+	registry_of(1, "", have, sizeof(have));
+	ck_assert_str_eq(have, "news=T;");
+	ck_assert_int_eq(store_lists_remove(st[1], "news"), STORE_OK);
+	feed_of(1, 1, &f1);
+	ck_assert_uint_eq(f1.n, 1);
+	ck_assert_int_eq(f1.it[0].removed, 1);
+	ck_assert_uint_gt(f1.it[0].ev.time_us, f0.it[0].ev.time_us);
+	ck_assert_int_eq(store_mirror(st[0], f1.it, 1, NULL, 0, &applied),
+	    STORE_OK);
+	registry_of(0, "", have, sizeof(have));
+	ck_assert_str_eq(have, "");
+	ck_assert_int_eq(store_lists_remove(st[0], "news"), STORE_ENOTFOUND);
+	/* a set from before the remove, arriving late */
+	f0.it[0].ev.uid[15] ^= 1;
+	ck_assert_int_eq(store_mirror(st[0], f0.it, 1, NULL, 0, &applied),
+	    STORE_OK);
+	ck_assert_uint_eq(applied, 1);
+	registry_of(0, "", have, sizeof(have));
+	ck_assert_str_eq(have, "");
+	/* a set from a clock an hour ahead, then a local one */
+	f0.it[0].ev.uid[15] ^= 2;
+	f0.it[0].ev.time_us = f1.it[0].ev.time_us + 3600 * S;
+	ck_assert_int_eq(store_mirror(st[0], f0.it, 1, NULL, 0, &applied),
+	    STORE_OK);
+	strcpy(d.title, "Local");
+	ck_assert_int_eq(store_lists_set(st[0], &d), STORE_OK);
+	registry_of(0, "", have, sizeof(have));
+	ck_assert_str_eq(have, "news=Local;");
+}
+END_TEST
+
 static Suite *fleet_suite(void)
 {
 	Suite *s = suite_create("fleet");
@@ -371,6 +511,9 @@ static Suite *fleet_suite(void)
 	tcase_add_test(ts, mirror_guard);
 	tcase_add_loop_test(ts, mirror_exceptions_any_order, 0,
 	    sizeof(except_cases) / sizeof(except_cases[0]));
+	tcase_add_loop_test(ts, registry_any_order, 0,
+	    sizeof(reg_cases) / sizeof(reg_cases[0]));
+	tcase_add_test(ts, registry_across_hosts);
 	suite_add_tcase(s, tm);
 	suite_add_tcase(s, ts);
 	return s;

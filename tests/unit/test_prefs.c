@@ -1,9 +1,12 @@
 /* test_prefs.c - the store's side of the preference centre: exceptions
  * to "suppressed for all lists" (what a resubscribe to one list makes,
- * what ends them, what store_check then answers) and the list registry. */
+ * what ends them, what store_check then answers) and the list registry,
+ * with its entries from before the fleet. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <lmdb.h>
 
 #include "store.h"
 #include "unit.h"
@@ -232,6 +235,48 @@ START_TEST(registry_is_bounded)
 	ck_assert_int_eq(store_lists_get(st, got, 2, &n), STORE_OK);
 	ck_assert_int_eq(n, 2);
 	ck_assert_str_eq(got[0].title, "New title");
+	/* a removed list's tombstone takes no room */
+	ck_assert_int_eq(store_lists_remove(st, "l001"), STORE_OK);
+	strcpy(d.name, "onemore");
+	ck_assert_int_eq(store_lists_set(st, &d), STORE_OK);
+	ck_assert_int_eq(store_lists_get(st, got, 2, &n), STORE_OK);
+	ck_assert_str_eq(got[1].name, "l002");
+}
+END_TEST
+
+/* A registry entry written before the fleet (version 1: title "\0"
+ * description, no time) is live, and any change is newer than it. */
+START_TEST(registry_before_the_fleet)
+{
+	static const char rec[] = "\001Old title\0Old description";
+	struct store_listdef d = { .name = "old", .title = "New" }, got[2];
+	MDB_val k = { 3, "old" }, v = { sizeof(rec) - 1, (void *)rec };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi lists;
+	size_t n;
+
+	store_close(st);
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 8);
+	ck_assert_int_eq(mdb_env_open(env, dir, 0, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "lists", 0, &lists), 0);
+	ck_assert_int_eq(mdb_put(txn, lists, &k, &v, 0), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	ck_assert_int_eq(store_open(dir, &(struct store_opts){ 0, 0, 0, NULL },
+	    &st), STORE_OK);
+	ck_assert_int_eq(store_lists_get(st, got, 2, &n), STORE_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(got[0].title, "Old title");
+	ck_assert_str_eq(got[0].description, "Old description");
+	ck_assert_int_eq(store_lists_set(st, &d), STORE_OK);
+	ck_assert_int_eq(store_lists_get(st, got, 2, &n), STORE_OK);
+	ck_assert_str_eq(got[0].title, "New");
+	ck_assert_int_eq(store_lists_remove(st, "old"), STORE_OK);
+	ck_assert_int_eq(store_lists_get(st, got, 2, &n), STORE_OK);
+	ck_assert_uint_eq(n, 0);
 }
 END_TEST
 
@@ -248,6 +293,7 @@ static Suite *prefs_suite(void)
 	tcase_add_loop_test(tc, registry_table, 0,
 	    sizeof(regs) / sizeof(regs[0]));
 	tcase_add_test(tc, registry_is_bounded);
+	tcase_add_test(tc, registry_before_the_fleet);
 	suite_add_tcase(s, tc);
 	return s;
 }
