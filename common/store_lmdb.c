@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -378,6 +379,55 @@ static int open_dbs(struct store *st)
 	return STORE_OK;
 }
 
+/* A new environment in st->env with our limits, opened on st->dir;
+ * as_uid/as_gid (when as_uid is not -1): this thread's filesystem ids
+ * while LMDB creates or opens the files.  An LMDB code; on failure
+ * st->env is NULL (a failed open leaves a handle only good to close). */
+static int env_try(struct store *st, uid_t as_uid, gid_t as_gid)
+{
+	int rc, ou = 0, og = 0;
+
+	if ((rc = mdb_env_create(&st->env)) != 0) {
+		st->env = NULL;
+		return rc;
+	}
+	mdb_env_set_maxdbs(st->env, STORE_DBS);
+	mdb_env_set_maxreaders(st->env, 1024);
+	mdb_env_set_mapsize(st->env, st->opts.map_size ? st->opts.map_size :
+	    DEFAULT_MAP);
+	if (as_uid != (uid_t)-1) {
+		og = setfsgid(as_gid);
+		ou = setfsuid(as_uid);
+	}
+	rc = mdb_env_open(st->env, st->dir, MDB_NOTLS | (st->opts.read_only ?
+	    MDB_RDONLY : 0), 0660);
+	if (as_uid != (uid_t)-1) {
+		setfsuid((uid_t)ou);
+		setfsgid((gid_t)og);
+	}
+	if (rc != 0) {
+		mdb_env_close(st->env);
+		st->env = NULL;
+	}
+	return rc;
+}
+
+/* Open st->env.  Root (unsubctl) creates data.mdb and lock.mdb as the
+ * directory's owner, so a daemon starting at that moment never finds
+ * files born root's that it may not open; files an older version left
+ * root's are opened as root (and given to the owner after, own_like_dir). */
+static int env_create_open(struct store *st)
+{
+	struct stat dsb;
+	int rc;
+
+	if (geteuid() != 0 || stat(st->dir, &dsb) < 0 || dsb.st_uid == 0)
+		return env_try(st, (uid_t)-1, 0);
+	if ((rc = env_try(st, dsb.st_uid, dsb.st_gid)) == EACCES)
+		rc = env_try(st, (uid_t)-1, 0);
+	return rc;
+}
+
 /* Give data.mdb and lock.mdb the owner and group of their directory. */
 static void own_like_dir(const char *dir, const struct stat *dsb)
 {
@@ -426,17 +476,7 @@ static int env_open(struct store *st)
 	MDB_stat ms;
 	int rc, fd;
 
-	if ((rc = mdb_env_create(&st->env)) != 0) {
-		st->env = NULL;
-		return store_lmdb_fail("mdb_env_create", rc);
-	}
-	mdb_env_set_maxdbs(st->env, STORE_DBS);
-	mdb_env_set_maxreaders(st->env, 1024);
-	mdb_env_set_mapsize(st->env, st->opts.map_size ? st->opts.map_size :
-	    DEFAULT_MAP);
-	rc = mdb_env_open(st->env, dir, MDB_NOTLS | (st->opts.read_only ?
-	    MDB_RDONLY : 0), 0660);
-	if (rc != 0) {
+	if ((rc = env_create_open(st)) != 0) {
 		snprintf(store_errbuf, sizeof(store_errbuf), "database directory %s: %s",
 		    dir, rc == ENOENT ? "no store there yet" :
 		    mdb_strerror(rc));
@@ -444,8 +484,8 @@ static int env_open(struct store *st)
 		goto fail;
 	}
 	/* Root (unsubctl) must not leave files the daemons cannot open: as
-	 * postmap does, give them the owner of the directory.  Read-only
-	 * too: LMDB creates a missing lock.mdb for a reader. */
+	 * postmap does, give those an older version made root's to the
+	 * owner of the directory. */
 	if (geteuid() == 0 && stat(dir, &sb) == 0)
 		own_like_dir(dir, &sb);
 	/* The files LMDB has open: data.mdb by its descriptor, lock.mdb by
