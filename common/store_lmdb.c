@@ -349,11 +349,13 @@ static int open_dbs(struct store *st)
 	unsigned flags = st->opts.read_only ? 0 : MDB_CREATE;
 	int rc;
 
-	if ((rc = mdb_txn_begin(st->env, NULL, st->opts.read_only ?
-	    MDB_RDONLY : 0, &txn)) == MDB_MAP_RESIZED &&
-	    (rc = mdb_env_set_mapsize(st->env, 0)) == 0)
-		rc = mdb_txn_begin(st->env, NULL, st->opts.read_only ?
-		    MDB_RDONLY : 0, &txn);
+	/* another process may grow the map while we follow it: a few tries,
+	 * as store_txn_begin */
+	for (int tries = 0; (rc = mdb_txn_begin(st->env, NULL,
+	    st->opts.read_only ? MDB_RDONLY : 0, &txn)) == MDB_MAP_RESIZED &&
+	    tries < 8; tries++)
+		if ((rc = mdb_env_set_mapsize(st->env, 0)) != 0)
+			break;
 	if (rc != 0)
 		return store_lmdb_fail("mdb_txn_begin", rc);
 	if ((rc = mdb_dbi_open(txn, "supp", flags, &st->supp)) != 0 ||
