@@ -60,6 +60,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <lmdb.h>
@@ -145,6 +146,18 @@ void store_txn_end(struct store *st, MDB_txn *txn);
 int store_txn_commit(struct store *st, MDB_txn *txn, int *stale);
 /* Do data.mdb and lock.mdb at the path still name the files opened? */
 int store_files_same(const struct store *st);
+/* store_files.c: the identity of the file at dir/name (zeros: none). */
+struct store_file_id store_file_id(const char *dir, const char *name);
+/* store_files.c: is data.mdb as long as its newest meta page says?
+ * STORE_OK, or STORE_ECORRUPT / STORE_EIO with the text set. */
+int store_env_whole(struct store *st);
+/* store_files.c: a new environment in st->env with our limits, opened on
+ * st->dir (by root: as the directory's owner); an LMDB code, st->env NULL
+ * on failure. */
+int store_env_create_open(struct store *st);
+/* store_files.c: give data.mdb and lock.mdb dsb's owner and group. */
+void store_own_like_dir(const char *dir, const struct stat *dsb);
+#define STORE_MAP_DEFAULT (64UL << 20)	/* initial map size */
 /* After a stale commit: close and open the environment again at its
  * path.  Returns STORE_EIO, with the text saying what happened. */
 int store_reopen(struct store *st);

@@ -2,31 +2,20 @@
  * records mean (as Postfix keeps slmdb.c apart from dict_lmdb.c): opening
  * it, transactions that follow another process's map growth, a cache of
  * read transactions, growing a full map, and the error text.
- *
- * Two operator mistakes LMDB does not guard against are caught here.  A
- * data.mdb shorter than its newest meta page says it is (truncated, or a
- * corrupt meta page) would kill the process with SIGBUS on the first
- * read past its end: env_whole refuses it, at open and before every
- * transaction.  A data.mdb or lock.mdb removed or replaced under running
- * processes would let them write into an unlinked file, or (a second
- * lock.mdb) two writers at once: store_txn_commit commits only into the
- * files the path names now, under a lock on data.mdb itself. */
+ * The files themselves, and what an operator may do to them, are
+ * store_files.c's. */
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "store_int.h"
 
-#define DEFAULT_MAP (64UL << 20)
 #define READERS_KEPT 64	/* idle read transactions kept, each a reader slot */
 
 __thread char store_errbuf[STORE_ERR_MAX];
@@ -52,53 +41,6 @@ const char *store_strerror(int err)
 	case STORE_EINVAL: return "invalid address, scope or detail";
 	}
 	return store_errbuf[0] ? store_errbuf : "store error";
-}
-
-/* data.mdb's size, into *size. */
-static int data_size(struct store *st, off_t *size)
-{
-	struct stat sb;
-	int fd;
-
-	if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) < 0) {
-		snprintf(store_errbuf, sizeof(store_errbuf), "%.200s/data.mdb: "
-		    "%s", st->dir, strerror(errno));
-		return STORE_EIO;
-	}
-	*size = sb.st_size;
-	return STORE_OK;
-}
-
-/* Is data.mdb as long as its newest meta page says?  The two meta pages
- * first (reading the map's meta past the end of the file is SIGBUS),
- * then the meta page, then the size again: a writer extends the file
- * before it writes the meta page that names the new pages.  Two fstat
- * calls; STORE_ECORRUPT with the sizes when it is short. */
-static int env_whole(struct store *st)
-{
-	MDB_envinfo info;
-	off_t size;
-	int rc;
-
-	if ((rc = data_size(st, &size)) != STORE_OK)
-		return rc;
-	if ((size_t)size < 2 * st->psize) {
-		snprintf(store_errbuf, sizeof(store_errbuf), "%.200s/data.mdb is "
-		    "%jd bytes, shorter than its two meta pages of %zu: "
-		    "truncated, refusing to read it", st->dir, (intmax_t)size,
-		    st->psize);
-		return STORE_ECORRUPT;
-	}
-	mdb_env_info(st->env, &info);
-	if ((rc = data_size(st, &size)) != STORE_OK)
-		return rc;
-	if ((size_t)size / st->psize > info.me_last_pgno)
-		return STORE_OK;
-	snprintf(store_errbuf, sizeof(store_errbuf), "%.200s/data.mdb is %jd "
-	    "bytes, its meta page names page %zu of %zu bytes: truncated or "
-	    "corrupt, refusing to read it", st->dir, (intmax_t)size,
-	    info.me_last_pgno, st->psize);
-	return STORE_ECORRUPT;
 }
 
 static int env_open(struct store *st);
@@ -141,7 +83,7 @@ static int env_hold(struct store *st, int writing)
 	}
 	if (!whole_due(st, writing, &now))
 		return STORE_OK;
-	if ((rc = env_whole(st)) != STORE_OK)
+	if ((rc = store_env_whole(st)) != STORE_OK)
 		pthread_rwlock_unlock(&st->resize);
 	else
 		atomic_store_explicit(&st->whole_ns, now,
@@ -186,64 +128,6 @@ void store_txn_end(struct store *st, MDB_txn *txn)
 {
 	mdb_txn_abort(txn);
 	pthread_rwlock_unlock(&st->resize);
-}
-
-/* The identity of the file at dir/name, or zeros when there is none. */
-static struct store_file_id file_id(const char *dir, const char *name)
-{
-	struct store_file_id id = { 0, 0 };
-	char path[4096];
-	struct stat sb;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (stat(path, &sb) == 0) {
-		id.dev = sb.st_dev;
-		id.ino = sb.st_ino;
-	}
-	return id;
-}
-
-/* Do data.mdb and lock.mdb at the path still name the files opened? */
-int store_files_same(const struct store *st)
-{
-	struct store_file_id d = file_id(st->dir, "data.mdb");
-	struct store_file_id l = file_id(st->dir, "lock.mdb");
-
-	return d.dev == st->data_id.dev && d.ino == st->data_id.ino &&
-	    l.dev == st->lock_id.dev && l.ino == st->lock_id.ino;
-}
-
-/* Commit only into the store the path names now.  Processes that no
- * longer share one lock.mdb (it was removed and another created) no
- * longer share LMDB's writer lock either: the lock on data.mdb's first
- * byte (an open file description lock, so that no close elsewhere drops
- * it) makes their commits take turns, and a transaction begun before
- * another writer's commit, which it would overwrite, sees that the
- * newest meta page is not its parent. */
-int store_txn_commit(struct store *st, MDB_txn *txn, int *stale)
-{
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
-		.l_len = 1 };
-	MDB_envinfo info;
-	int fd, rc = 0;
-
-	*stale = 0;
-	mdb_env_get_fd(st->env, &fd);
-	if (fcntl(fd, F_OFD_SETLKW, &fl) < 0) {
-		rc = errno;
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	mdb_env_info(st->env, &info);
-	if (store_files_same(st) && info.me_last_txnid + 1 == mdb_txn_id(txn))
-		rc = mdb_txn_commit(txn);
-	else {
-		*stale = 1;
-		mdb_txn_abort(txn);
-	}
-	fl.l_type = F_UNLCK;
-	fcntl(fd, F_OFD_SETLK, &fl);
-	return rc;
 }
 
 /* Close a reader for good. */
@@ -381,71 +265,6 @@ static int open_dbs(struct store *st)
 	return STORE_OK;
 }
 
-/* A new environment in st->env with our limits, opened on st->dir;
- * as_uid/as_gid (when as_uid is not -1): this thread's filesystem ids
- * while LMDB creates or opens the files.  An LMDB code; on failure
- * st->env is NULL (a failed open leaves a handle only good to close). */
-static int env_try(struct store *st, uid_t as_uid, gid_t as_gid)
-{
-	int rc, ou = 0, og = 0;
-
-	if ((rc = mdb_env_create(&st->env)) != 0) {
-		st->env = NULL;
-		return rc;
-	}
-	mdb_env_set_maxdbs(st->env, STORE_DBS);
-	mdb_env_set_maxreaders(st->env, 1024);
-	mdb_env_set_mapsize(st->env, st->opts.map_size ? st->opts.map_size :
-	    DEFAULT_MAP);
-	if (as_uid != (uid_t)-1) {
-		og = setfsgid(as_gid);
-		ou = setfsuid(as_uid);
-	}
-	rc = mdb_env_open(st->env, st->dir, MDB_NOTLS | (st->opts.read_only ?
-	    MDB_RDONLY : 0), 0660);
-	if (as_uid != (uid_t)-1) {
-		setfsuid((uid_t)ou);
-		setfsgid((gid_t)og);
-	}
-	if (rc != 0) {
-		mdb_env_close(st->env);
-		st->env = NULL;
-	}
-	return rc;
-}
-
-/* Open st->env.  Root (unsubctl) creates data.mdb and lock.mdb as the
- * directory's owner, so a daemon starting at that moment never finds
- * files born root's that it may not open; files an older version left
- * root's are opened as root (and given to the owner after, own_like_dir). */
-static int env_create_open(struct store *st)
-{
-	struct stat dsb;
-	int rc;
-
-	if (geteuid() != 0 || stat(st->dir, &dsb) < 0 || dsb.st_uid == 0)
-		return env_try(st, (uid_t)-1, 0);
-	if ((rc = env_try(st, dsb.st_uid, dsb.st_gid)) == EACCES)
-		rc = env_try(st, (uid_t)-1, 0);
-	return rc;
-}
-
-/* Give data.mdb and lock.mdb the owner and group of their directory. */
-static void own_like_dir(const char *dir, const struct stat *dsb)
-{
-	static const char *const files[] = { "data.mdb", "lock.mdb" };
-	char path[4096];
-	struct stat sb;
-
-	for (size_t i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		if (stat(path, &sb) == 0 && (sb.st_uid != dsb->st_uid ||
-		    sb.st_gid != dsb->st_gid) &&
-		    chown(path, dsb->st_uid, dsb->st_gid) < 0)
-			continue;	/* the daemon's open will say why */
-	}
-}
-
 /* The map-growth lock, the group-commit queue's and the reader cache's. */
 static void init_locks(struct store *st)
 {
@@ -478,7 +297,7 @@ static int env_open(struct store *st)
 	MDB_stat ms;
 	int rc, fd;
 
-	if ((rc = env_create_open(st)) != 0) {
+	if ((rc = store_env_create_open(st)) != 0) {
 		snprintf(store_errbuf, sizeof(store_errbuf), "database directory %s: %s",
 		    dir, rc == ENOENT ? "no store there yet" :
 		    mdb_strerror(rc));
@@ -489,7 +308,7 @@ static int env_open(struct store *st)
 	 * postmap does, give those an older version made root's to the
 	 * owner of the directory. */
 	if (geteuid() == 0 && stat(dir, &sb) == 0)
-		own_like_dir(dir, &sb);
+		store_own_like_dir(dir, &sb);
 	/* The files LMDB has open: data.mdb by its descriptor, lock.mdb by
 	 * its path just after the open (LMDB does not give its descriptor). */
 	mdb_env_get_fd(st->env, &fd);
@@ -499,10 +318,10 @@ static int env_open(struct store *st)
 	}
 	st->data_id.dev = sb.st_dev;
 	st->data_id.ino = sb.st_ino;
-	st->lock_id = file_id(dir, "lock.mdb");
+	st->lock_id = store_file_id(dir, "lock.mdb");
 	mdb_env_stat(st->env, &ms);
 	st->psize = ms.ms_psize;
-	if ((rc = env_whole(st)) != STORE_OK)
+	if ((rc = store_env_whole(st)) != STORE_OK)
 		goto fail;
 	/* Free reader slots left by processes that died holding them (a
 	 * killed milter), so their pages can be reused. */
