@@ -1,7 +1,7 @@
 /* store.h - the LMDB suppression store: current state plus append-only
  * history, shared by several processes, durable, group-committed.  The
- * one public interface of store_lmdb.c, store_commit.c, store_rec.c and
- * store_names.c (their shared internals: store_int.h). */
+ * one public interface of the store_*.c files (their shared internals,
+ * and which file does what: store_int.h). */
 #ifndef UNSUB_STORE_H
 #define UNSUB_STORE_H
 

@@ -1,7 +1,9 @@
 /* store_int.h - what the pieces of the store share, private to them:
  * store_lmdb.c (the environment, transactions, the reader cache, map
- * growth), store_commit.c (group commit), store_rec.c (record encoding,
- * applying changes, queries) and store_names.c (name tables, detail).
+ * growth), store_files.c (the files: owner, whole, still the ones open),
+ * store_commit.c (group commit), store_rec.c (record encoding, applying
+ * changes, queries), store_merge.c, store_except.c, store_lists.c,
+ * store_feed.c (the fleet's events) and store_names.c (name tables).
  * Everything public is in store.h.
  *
  * The LMDB environment holds these named databases:
