@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "store_json.h"
 #include "timefmt.h"
 
@@ -56,6 +57,34 @@ json_t *store_json_event(const struct store_event *ev)
 	    "scope", store_json_str(ev->scope),
 	    "source", store_source_name(ev->source),
 	    "detail", store_json_str(ev->detail), "seq", (json_int_t)ev->seq,
+	    "host", store_json_str(ev->host));
+}
+
+void store_json_detail(const struct store_item *it, char *out, size_t outsz)
+{
+	char ref[2 * STORE_REF_MAX + 1];
+
+	snprintf(out, outsz, "%s", it->ev.detail);
+	if (it->kind != STORE_KIND_CHANGE && codec_b32_encode(it->ref,
+	    it->reflen, ref, sizeof(ref)) >= 0)
+		snprintf(out, outsz, "ref=%s", ref);
+}
+
+json_t *store_json_item(const struct store_item *it)
+{
+	const struct store_event *ev = &it->ev;
+	char when[TIMEFMT_LEN], detail[STORE_DETAIL_MAX + 1];
+	int change = it->kind == STORE_KIND_CHANGE;
+
+	timefmt_rfc3339(ev->time, when);
+	store_json_detail(it, detail, sizeof(detail));
+	return json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:o}",
+	    "id", (json_int_t)ev->seq, "time", when, "action",
+	    change ? store_action_name(ev->action) : "reference",
+	    "address", change ? store_json_str(ev->address) : json_null(),
+	    "scope", change ? store_json_str(ev->scope) : json_null(),
+	    "source", change ? json_string(store_source_name(ev->source)) :
+	    json_null(), "detail", store_json_str(detail),
 	    "host", store_json_str(ev->host));
 }
 
