@@ -115,6 +115,10 @@ bench: all $(BENCHES)
 	sh bench/run.sh
 	sh bench/fleet.sh
 
+# The mutation run (not part of check): see scripts/mutate.sh.
+mutate:
+	sh scripts/mutate.sh
+
 deps:
 	sh .ci/deps.sh
 
@@ -154,4 +158,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check lint bench fuzz deps demo demo-fleet run install clean FORCE
+.PHONY: all check lint bench mutate fuzz deps demo demo-fleet run install clean FORCE

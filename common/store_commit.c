@@ -79,7 +79,7 @@ static int answer_repeats(struct store *st, struct store_pending *batch)
 	struct store_reader *rd;
 	int left = 0, same;
 
-	if (store_reader_get(st, &rd) != STORE_OK)
+	if (store_reader_get(st, 1, &rd) != STORE_OK)
 		return 1;	/* the write transaction will say why */
 	same = store_files_same(st);
 	for (struct store_pending *p = batch; p != NULL; p = p->next) {

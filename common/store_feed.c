@@ -217,7 +217,7 @@ int store_meta_get(struct store *st, const char *name, uint64_t *value)
 {
 	struct store_reader *rd;
 	MDB_val k = { strlen(name), (void *)name }, v;
-	int rc = store_reader_get(st, &rd), r;
+	int rc = store_reader_get(st, 0, &rd), r;
 
 	if (rc != STORE_OK)
 		return rc;

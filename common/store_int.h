@@ -103,6 +103,8 @@ struct store {
 	struct store_opts opts;
 	struct store_file_id data_id, lock_id;	/* the files LMDB has open */
 	size_t psize;			/* LMDB's page size */
+	_Atomic int64_t whole_ns;	/* when reads last found data.mdb
+					 * whole (env_hold) */
 	pthread_rwlock_t resize;	/* txns shared, map growth exclusive */
 	pthread_mutex_t lock;		/* group commit queue */
 	pthread_cond_t cond;		/* a commit is done */
@@ -139,8 +141,10 @@ int store_files_same(const struct store *st);
  * path.  Returns STORE_EIO, with the text saying what happened. */
 int store_reopen(struct store *st);
 /* A read transaction on the current snapshot, from the cache when one is
- * there; store_reader_put gives it back. */
-int store_reader_get(struct store *st, struct store_reader **out);
+ * there; store_reader_put gives it back.  writing: for a write about to
+ * follow, which looks at data.mdb's size now (env_hold). */
+int store_reader_get(struct store *st, int writing,
+    struct store_reader **out);
 void store_reader_put(struct store *st, struct store_reader *r);
 /* Double the map, up to map_max; STORE_EFULL when it may not grow. */
 int store_grow(struct store *st);

@@ -111,7 +111,7 @@ int store_lists_get(struct store *st, struct store_listdef *out, size_t max,
 	*n = 0;
 	if (!st->has_lists)
 		return STORE_OK;
-	if ((rc = store_reader_get(st, &rd)) != STORE_OK)
+	if ((rc = store_reader_get(st, 0, &rd)) != STORE_OK)
 		return rc;
 	if ((r = mdb_cursor_open(rd->txn, st->lists, &cur)) != 0)
 		goto done;

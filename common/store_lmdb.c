@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,10 +102,29 @@ static int env_whole(struct store *st)
 
 static int env_open(struct store *st);
 
-/* Take the resize lock shared, with the environment open and whole: a
- * reopen that failed (store_reopen) is tried again here. */
-static int env_hold(struct store *st)
+#define WHOLE_EVERY_NS 1000000	/* reads look at data.mdb's size at
+					 * most this often */
+
+/* Is it time to look at data.mdb's size again?  Every write looks (it
+ * commits only into a whole file); reads, the suppression check among
+ * them, at most every WHOLE_EVERY_NS: two fstat calls were two thirds of
+ * a check's time.  A file cut shorter in between can still fault a read,
+ * as it can in the middle of any transaction. */
+static int whole_due(struct store *st, int writing, int64_t *now)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	*now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return writing || *now - atomic_load_explicit(&st->whole_ns,
+	    memory_order_relaxed) >= WHOLE_EVERY_NS;
+}
+
+/* Take the resize lock shared, with the environment open and whole (see
+ * whole_due): a reopen that failed (store_reopen) is tried again here. */
+static int env_hold(struct store *st, int writing)
+{
+	int64_t now;
 	int rc = STORE_OK;
 
 	pthread_rwlock_rdlock(&st->resize);
@@ -118,18 +138,24 @@ static int env_hold(struct store *st)
 			return rc;
 		pthread_rwlock_rdlock(&st->resize);
 	}
+	if (!whole_due(st, writing, &now))
+		return STORE_OK;
 	if ((rc = env_whole(st)) != STORE_OK)
 		pthread_rwlock_unlock(&st->resize);
+	else
+		atomic_store_explicit(&st->whole_ns, now,
+		    memory_order_relaxed);
 	return rc;
 }
 
 /* Begin a transaction, following another process's map growth (which
  * may go on while we follow it: a few tries). */
-int store_txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
+static int txn_begin(struct store *st, unsigned flags, int writing,
+    MDB_txn **txn)
 {
 	int rc;
 
-	if ((rc = env_hold(st)) != STORE_OK)
+	if ((rc = env_hold(st, writing)) != STORE_OK)
 		return rc;
 	for (int tries = 0; (rc = mdb_txn_begin(st->env, NULL, flags,
 	    txn)) == MDB_MAP_RESIZED && tries < 8; tries++) {
@@ -146,6 +172,11 @@ int store_txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
 		return store_lmdb_fail("mdb_txn_begin", rc);
 	}
 	return STORE_OK;
+}
+
+int store_txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
+{
+	return txn_begin(st, flags, !(flags & MDB_RDONLY), txn);
 }
 
 /* End a read transaction (or abandon a write) and release the resize
@@ -224,7 +255,8 @@ static void reader_free(struct store_reader *r)
 
 /* A read transaction on the current snapshot, from the idle list if one
  * is there; reader_put gives it back. */
-int store_reader_get(struct store *st, struct store_reader **out)
+int store_reader_get(struct store *st, int writing,
+    struct store_reader **out)
 {
 	struct store_reader *r;
 	int rc;
@@ -236,7 +268,7 @@ int store_reader_get(struct store *st, struct store_reader **out)
 	}
 	pthread_mutex_unlock(&st->rlock);
 	if (r != NULL) {
-		if ((rc = env_hold(st)) != STORE_OK) {
+		if ((rc = env_hold(st, writing)) != STORE_OK) {
 			reader_free(r);
 			return rc;
 		}
@@ -254,7 +286,7 @@ int store_reader_get(struct store *st, struct store_reader **out)
 		snprintf(store_errbuf, sizeof(store_errbuf), "out of memory");
 		return STORE_EIO;
 	}
-	if ((rc = store_txn_begin(st, MDB_RDONLY, &r->txn)) != STORE_OK) {
+	if ((rc = txn_begin(st, MDB_RDONLY, writing, &r->txn)) != STORE_OK) {
 		free(r);
 		return rc;
 	}

@@ -78,7 +78,7 @@ int store_check(struct store *st, const char *address, const char *list,
 	if (plen == 1 || plen > ADDRESS_MAX + 1 || llen > STORE_SCOPE_MAX)
 		return STORE_EINVAL;
 	memcpy(kbuf, address, plen);
-	if ((rc = store_reader_get(st, &rd)) != STORE_OK)
+	if ((rc = store_reader_get(st, 0, &rd)) != STORE_OK)
 		return rc;
 	cur = rd->cur;
 	/* One descent to "address\0", then its few scopes in key order:
@@ -497,7 +497,7 @@ int store_ref_get(struct store *st, const uint8_t *key, size_t keylen,
 {
 	struct store_reader *rd;
 	MDB_val k = { keylen, (void *)key }, v;
-	int rc = store_reader_get(st, &rd), r;
+	int rc = store_reader_get(st, 0, &rd), r;
 
 	if (rc != STORE_OK)
 		return rc;

@@ -146,6 +146,31 @@ START_TEST(outbound_rules)
 }
 END_TEST
 
+/* Without UnsubscribeURL the only URI is a mailto: no List-Unsubscribe-Post
+ * (RFC 8058 wants an https URI to POST to). */
+START_TEST(mailto_only_has_no_post)
+{
+	struct policy_msg m;
+	struct policy_edits e;
+	char err[256];
+
+	ck_assert_int_eq(config_set(&cfg, "UnsubscribeURL", "", err,
+	    sizeof(err)), 0);
+	memset(&m, 0, sizeof(m));
+	m.trusted = 1;
+	ck_assert_int_eq(policy_rcpt(&cfg, &m, "<a@example.com>"), 0);
+	policy_header(&cfg, &m, "X-Unsub-List", "news");
+	policy_decide(&cfg, kr, st, &m, &e);
+	ck_assert_msg(strstr(e.lu, "<mailto:") != NULL &&
+	    strstr(e.lu, "https://") == NULL, "got List-Unsubscribe \"%s\", "
+	    "want a mailto alone", e.lu);
+	ck_assert_msg(e.add_lup == 0, "got List-Unsubscribe-Post beside "
+	    "\"%s\", want none", e.lu);
+	policy_edits_free(&e);
+	policy_msg_reset(&m);
+}
+END_TEST
+
 /* More recipients than POLICY_RCPT_MAX: plain mail passes untouched, list
  * mail (whose recipients past the cap cannot be checked) is refused for
  * good, never tempfailed into a queue it cannot leave. */
@@ -466,6 +491,7 @@ static Suite *policy_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, outbound_rules, 0,
 	    sizeof(out_rows) / sizeof(out_rows[0]));
+	tcase_add_test(tc, mailto_only_has_no_post);
 	tcase_add_loop_test(tc, recipients_over_cap, 0,
 	    sizeof(over_rows) / sizeof(over_rows[0]));
 	tcase_add_loop_test(tc, tag_names_no_other_recipient, 0,
