@@ -69,7 +69,8 @@ $(B)/tests/synccount.so: tests/shim/synccount.c | $(B)/tests
 	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -shared -fPIC \
 	    -o $@ $< -ldl
 $(B)/bench/%: bench/%.c $(B)/libunsub.a $(B)/flags | $(B)/bench
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon -o $@ $< $(B)/libunsub.a $(LDFLAGS) -lmilter $(LDLIBS_C)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon -o $@ $< $(B)/libunsub.a $(LDFLAGS) -lmilter \
+	    $(shell pkg-config --libs libmicrohttpd) $(LDLIBS_C)
 
 # libFuzzer targets: clang with ASan and UBSan over the common/ sources.
 $(B)/fuzz/%: tests/fuzz/%.c $(wildcard common/*.c common/*.h) | $(B)/fuzz
@@ -114,6 +115,7 @@ lint:
 bench: all $(BENCHES)
 	sh bench/run.sh
 	sh bench/fleet.sh
+	sh bench/webhook.sh
 
 # The mutation run (not part of check): see scripts/mutate.sh.
 mutate:
