@@ -3,6 +3,7 @@
  * routing table, and errors as {"error":CODE,"message":TEXT} with a
  * stable code set (unsub-httpd(8), doc/openapi.json).  Changes go
  * through the committer like the one-click POSTs: answered once synced. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -54,12 +55,18 @@ static const struct {
 };
 static atomic_ulong answered[E_CODES];
 
+#define EVENTS_LIMIT 100		/* events in an answer by default */
+#define EVENTS_LIMIT_MAX 1000
+#define EVENTS_WAIT_MAX 60		/* seconds a GET may wait */
+
 /* One API request's state across the handler's calls. */
 struct api_req {
 	int answered;		/* replied before the body (401, 413) */
 	int too_large;
 	size_t len;
 	char *body;		/* API_BODY_MAX octets, once one arrives */
+	int waited;		/* events: w.deadline is set */
+	struct events_waiter w;
 };
 
 /* What an endpoint gets. */
@@ -68,6 +75,7 @@ struct call {
 	struct MHD_Connection *c;
 	json_t *in;		/* the body's object (POST), else NULL */
 	struct post *p;		/* for the committer */
+	struct api_req *r;
 };
 
 /* Queue `body` (taken) as the answer; `allow` for a 405. */
@@ -288,27 +296,43 @@ static enum MHD_Result api_token(struct call *x)
 	    json_string(HEADER_LUP_VALUE) : json_null()));
 }
 
-/* Count query arguments other than "address". */
+/* What other_arg looks for: query arguments not in `names`. */
+struct args {
+	const char *const *names;
+	int others;
+};
+
 static enum MHD_Result other_arg(void *cls, enum MHD_ValueKind kind,
     const char *key, const char *value)
 {
+	struct args *a = cls;
+	const char *const *n = a->names;
+
 	(void)kind; (void)value;
-	if (strcmp(key, "address") != 0)
-		++*(int *)cls;
+	while (*n != NULL && strcmp(key, *n) != 0)
+		n++;
+	a->others += *n == NULL;
 	return MHD_YES;
+}
+
+/* Does the query carry only arguments among names (NULL-terminated)? */
+static int only_args(struct MHD_Connection *c, const char *const *names)
+{
+	struct args a = { names, 0 };
+
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, other_arg, &a);
+	return a.others == 0;
 }
 
 /* The ?address= of a GET, normalised; E_OK or the code with msg. */
 static enum api_code query_address(struct call *x, char *out, char *msg,
     size_t msgsz)
 {
+	static const char *const names[] = { "address", NULL };
 	const char *a = MHD_lookup_connection_value(x->c,
 	    MHD_GET_ARGUMENT_KIND, "address");
-	int others = 0;
 
-	MHD_get_connection_values(x->c, MHD_GET_ARGUMENT_KIND, other_arg,
-	    &others);
-	if (others > 0) {
+	if (!only_args(x->c, names)) {
 		snprintf(msg, msgsz, "the only parameter is address");
 		return E_UNKNOWN_FIELD;
 	}
@@ -345,6 +369,115 @@ static enum MHD_Result api_status(struct call *x)
 static enum MHD_Result api_history(struct call *x)
 {
 	return by_address(x, store_json_history);
+}
+
+/* A whole-number query argument from 0 to max, def when absent or empty:
+ * E_OK, E_WRONG_TYPE (not a number) or E_INVALID (out of range), with
+ * msg. */
+static enum api_code query_uint(struct MHD_Connection *c, const char *name,
+    uint64_t def, uint64_t max, uint64_t *v, char *msg, size_t msgsz)
+{
+	const char *s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	    name), *d;
+	char *end;
+
+	*v = def;
+	if (s == NULL || s[0] == '\0')
+		return E_OK;
+	d = s + (s[0] == '-');
+	if (d[0] < '0' || d[0] > '9' || strspn(d, "0123456789") !=
+	    strlen(d)) {
+		snprintf(msg, msgsz, "%s: want a whole number", name);
+		return E_WRONG_TYPE;
+	}
+	errno = 0;
+	*v = strtoull(d, &end, 10);
+	if (s[0] == '-' || errno == ERANGE || *v > max) {
+		snprintf(msg, msgsz, "%s: want 0 to %llu", name,
+		    (unsigned long long)max);
+		return E_INVALID;
+	}
+	return E_OK;
+}
+
+/* The answer GET /api/v1/events builds. */
+struct feed {
+	json_t *events;
+	uint64_t next;
+	int oom;
+};
+
+static int feed_cb(const struct store_item *it, void *arg)
+{
+	struct feed *f = arg;
+
+	f->next = it->ev.seq;
+	return f->oom = json_array_append_new(f->events,
+	    store_json_item(it)) != 0;
+}
+
+/* The events query: after, limit 1 to EVENTS_LIMIT_MAX, wait 0 to
+ * EVENTS_WAIT_MAX; E_OK or the code with msg. */
+static enum api_code events_args(struct MHD_Connection *c, uint64_t *after,
+    uint64_t *limit, uint64_t *wait, char *msg, size_t msgsz)
+{
+	static const char *const names[] = { "after", "limit", "wait", NULL };
+	enum api_code e;
+
+	if (!only_args(c, names)) {
+		snprintf(msg, msgsz, "the parameters are after, limit and "
+		    "wait");
+		return E_UNKNOWN_FIELD;
+	}
+	if ((e = query_uint(c, "after", 0, UINT64_MAX - 1, after, msg,
+	    msgsz)) != E_OK ||
+	    (e = query_uint(c, "limit", EVENTS_LIMIT, EVENTS_LIMIT_MAX, limit,
+	    msg, msgsz)) != E_OK ||
+	    (e = query_uint(c, "wait", 0, EVENTS_WAIT_MAX, wait, msg,
+	    msgsz)) != E_OK)
+		return e;
+	if (*limit == 0) {
+		snprintf(msg, msgsz, "limit: want 1 to %d", EVENTS_LIMIT_MAX);
+		return E_INVALID;
+	}
+	return E_OK;
+}
+
+/* GET /api/v1/events?after=ID&limit=N&wait=S: the events past the cursor
+ * as unsubctl events --json, and the next cursor; with none and wait,
+ * suspended (events.c) until one comes or wait seconds passed. */
+static enum MHD_Result api_events(struct call *x)
+{
+	struct feed f = { NULL, 0, 0 };
+	uint64_t limit, wait;
+	char msg[128];
+	enum api_code e = events_args(x->c, &f.next, &limit, &wait, msg,
+	    sizeof(msg));
+	int rc;
+
+	if (e != E_OK)
+		return fail(x->c, e, "%s", msg);
+	if (!x->r->waited) {
+		x->r->waited = 1;
+		x->r->w.deadline = events_now_ms() + (int64_t)wait * 1000;
+	}
+	x->r->w.after = f.next;
+	if ((f.events = json_array()) == NULL)
+		return fail(x->c, E_INTERNAL, "out of memory");
+	if ((rc = store_events(x->h->st, f.next, limit, feed_cb, &f)) !=
+	    STORE_OK || f.oom) {
+		json_decref(f.events);
+		return fail(x->c, f.oom ? E_INTERNAL : E_STORE, "%s", f.oom ?
+		    "out of memory" : store_strerror(rc));
+	}
+	if (json_array_size(f.events) == 0 &&
+	    events_now_ms() < x->r->w.deadline &&
+	    events_wait(x->h->events, &x->r->w, x->c)) {
+		json_decref(f.events);
+		return MHD_YES;
+	}
+	return ok(x->c, json_pack("{s:o,s:I}", "events", f.events, "next",
+	    (json_int_t)f.next));
 }
 
 /* Hand a change to the committer: answered by recorded() once synced. */
@@ -399,7 +532,7 @@ enum MHD_Result api_recorded(struct MHD_Connection *c, const struct post *p)
 	    p->one.changed));
 }
 
-/* The endpoints.  Part 2 adds GET /api/v1/events here. */
+/* The endpoints. */
 static const struct route {
 	const char *path;
 	const char *method;
@@ -411,6 +544,7 @@ static const struct route {
 	{ "/api/v1/history", "GET", api_history },
 	{ "/api/v1/unsubscribe", "POST", api_unsubscribe },
 	{ "/api/v1/resubscribe", "POST", api_resubscribe },
+	{ "/api/v1/events", "GET", api_events },
 };
 
 /* Does the Authorization header carry one of the secrets? */
@@ -433,7 +567,7 @@ static int authorised(struct httpd *h, struct MHD_Connection *c)
 static enum MHD_Result dispatch(struct httpd *h, struct MHD_Connection *c,
     const char *url, const char *method, struct api_req *r, struct post *p)
 {
-	struct call x = { h, c, NULL, p };
+	struct call x = { h, c, NULL, p, r };
 	const struct route *rt = NULL;
 	const char *type;
 	json_error_t jerr;
