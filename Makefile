@@ -115,7 +115,7 @@ lint:
 bench: all $(BENCHES)
 	sh bench/run.sh
 	sh bench/fleet.sh
-	sh bench/webhook.sh
+	sh bench/events.sh
 
 # The mutation run (not part of check): see scripts/mutate.sh.
 mutate:
