@@ -16,7 +16,7 @@
 
 #include "bearer.h"
 #include "header.h"
-#include "httpd.h"
+#include "api_int.h"
 #include "log.h"
 #include "mint.h"
 #include "ref.h"
@@ -26,12 +26,6 @@
 #define API_BODY_MAX 65536	/* request body octets; 413 beyond */
 #define API_TEXT_MAX 2048	/* a string field; the longest is a mailto */
 #define API_REASON_MAX 200	/* reason and by, kept in the event detail */
-
-/* Error codes: the API's contract, each counted for /metrics. */
-enum api_code { E_OK, E_UNAUTHORIZED, E_NOT_FOUND, E_METHOD, E_TOO_LARGE,
-	E_MEDIA_TYPE, E_MALFORMED, E_UNKNOWN_FIELD, E_WRONG_TYPE, E_MISSING,
-	E_INVALID, E_INVALID_TOKEN, E_NOT_SUPPRESSED, E_STORE, E_INTERNAL,
-	E_CODES };
 
 static const struct {
 	const char *name;
@@ -54,29 +48,6 @@ static const struct {
 	{ "internal", MHD_HTTP_INTERNAL_SERVER_ERROR },
 };
 static atomic_ulong answered[E_CODES];
-
-#define EVENTS_LIMIT 100		/* events in an answer by default */
-#define EVENTS_LIMIT_MAX 1000
-#define EVENTS_WAIT_MAX 60		/* seconds a GET may wait */
-
-/* One API request's state across the handler's calls. */
-struct api_req {
-	int answered;		/* replied before the body (401, 413) */
-	int too_large;
-	size_t len;
-	char *body;		/* API_BODY_MAX octets, once one arrives */
-	int waited;		/* events: w.deadline is set */
-	struct events_waiter w;
-};
-
-/* What an endpoint gets. */
-struct call {
-	struct httpd *h;
-	struct MHD_Connection *c;
-	json_t *in;		/* the body's object (POST), else NULL */
-	struct post *p;		/* for the committer */
-	struct api_req *r;
-};
 
 /* Queue `body` (taken) as the answer; `allow` for a 405. */
 static enum MHD_Result answer(struct MHD_Connection *c, enum api_code code,
@@ -109,8 +80,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, enum api_code code,
 	return rc;
 }
 
-/* Answer v (its reference taken) with 200. */
-static enum MHD_Result ok(struct MHD_Connection *c, json_t *v)
+enum MHD_Result api_ok(struct MHD_Connection *c, json_t *v)
 {
 	char *body = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) :
 	    NULL;
@@ -119,9 +89,7 @@ static enum MHD_Result ok(struct MHD_Connection *c, json_t *v)
 	return answer(c, E_OK, MHD_HTTP_OK, body, NULL);
 }
 
-/* Answer {"error":code,"message":...} with the code's status. */
-__attribute__((format(printf, 4, 5)))
-static enum MHD_Result error_reply(struct MHD_Connection *c,
+enum MHD_Result api_error(struct MHD_Connection *c,
     enum api_code code, const char *allow, const char *fmt, ...)
 {
 	char msg[512];
@@ -138,8 +106,6 @@ static enum MHD_Result error_reply(struct MHD_Connection *c,
 	json_decref(v);
 	return answer(c, code, codes[code].status, body, allow);
 }
-
-#define fail(c, code, ...) error_reply((c), (code), NULL, __VA_ARGS__)
 
 /* A string field an endpoint takes. */
 struct field {
@@ -226,7 +192,7 @@ static enum MHD_Result api_decrypt(struct call *x)
 	int rc, detail = 0, by_ref = 0;
 
 	if ((e = TAKE(x, f, msg)) != E_OK)
-		return fail(x->c, e, "%s", msg);
+		return api_fail(x->c, e, "%s", msg);
 	pthread_rwlock_rdlock(&x->h->kr_lock);
 	if ((rc = token_open_url(x->h->kr, token, &c)) != TOKEN_OK) {
 		rc = ref_mailto(token, x->h->cfg.mailbox, ref) ?
@@ -236,11 +202,11 @@ static enum MHD_Result api_decrypt(struct call *x)
 	}
 	pthread_rwlock_unlock(&x->h->kr_lock);
 	if (rc == REF_ESTORE)
-		return fail(x->c, E_STORE, "store: %s", store_strerror(detail));
+		return api_fail(x->c, E_STORE, "store: %s", store_strerror(detail));
 	if (rc != REF_OK)
-		return fail(x->c, E_INVALID_TOKEN, "not a valid token, "
+		return api_fail(x->c, E_INVALID_TOKEN, "not a valid token, "
 		    "unsubscribe URL or mailto reference for these keys");
-	return ok(x->c, store_json_claims(&c, by_ref));
+	return api_ok(x->c, store_json_claims(&c, by_ref));
 }
 
 /* The URI in a List-Unsubscribe value that begins with `scheme`, as a
@@ -275,7 +241,7 @@ static enum MHD_Result api_token(struct call *x)
 	    (e = list_id(c.list, 1, msg, sizeof(msg))) != E_OK ||
 	    (e = list_id(c.profile, 0, msg, sizeof(msg))) != E_OK ||
 	    (e = list_id(c.campaign, 0, msg, sizeof(msg))) != E_OK)
-		return fail(x->c, e, "%s", msg);
+		return api_fail(x->c, e, "%s", msg);
 	c.scope_all = x->h->cfg.scope_all;
 	c.issued = (uint64_t)time(NULL);
 	pthread_rwlock_rdlock(&x->h->kr_lock);
@@ -283,14 +249,14 @@ static enum MHD_Result api_token(struct call *x)
 	    sizeof(lu), &detail);
 	pthread_rwlock_unlock(&x->h->kr_lock);
 	if (rc == MINT_ESTORE)
-		return fail(x->c, E_STORE, "store: %s", store_strerror(detail));
+		return api_fail(x->c, E_STORE, "store: %s", store_strerror(detail));
 	if (rc == MINT_EHEADER)
-		return fail(x->c, E_INVALID, "the header would pass the line "
+		return api_fail(x->c, E_INVALID, "the header would pass the line "
 		    "limit: shorter ids, UnsubscribeURL or UnsubscribeMailbox");
 	if (rc != MINT_OK)
-		return fail(x->c, E_INTERNAL, "sealing: %s",
+		return api_fail(x->c, E_INTERNAL, "sealing: %s",
 		    token_strerror(detail));
-	return ok(x->c, json_pack("{s:o,s:o,s:s,s:o}", "url", uri(lu, "http"),
+	return api_ok(x->c, json_pack("{s:o,s:o,s:s,s:o}", "url", uri(lu, "http"),
 	    "mailto", uri(lu, "mailto:"), "list_unsubscribe", lu,
 	    "list_unsubscribe_post", x->h->cfg.url[0] ?
 	    json_string(HEADER_LUP_VALUE) : json_null()));
@@ -315,8 +281,7 @@ static enum MHD_Result other_arg(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
-/* Does the query carry only arguments among names (NULL-terminated)? */
-static int only_args(struct MHD_Connection *c, const char *const *names)
+int api_only_args(struct MHD_Connection *c, const char *const *names)
 {
 	struct args a = { names, 0 };
 
@@ -332,7 +297,7 @@ static enum api_code query_address(struct call *x, char *out, char *msg,
 	const char *a = MHD_lookup_connection_value(x->c,
 	    MHD_GET_ARGUMENT_KIND, "address");
 
-	if (!only_args(x->c, names)) {
+	if (!api_only_args(x->c, names)) {
 		snprintf(msg, msgsz, "the only parameter is address");
 		return E_UNKNOWN_FIELD;
 	}
@@ -353,10 +318,10 @@ static enum MHD_Result by_address(struct call *x,
 	int rc;
 
 	if (e != E_OK)
-		return fail(x->c, e, "%s", msg);
+		return api_fail(x->c, e, "%s", msg);
 	if ((rc = fn(x->h->st, addr, &v)) != STORE_OK)
-		return fail(x->c, E_STORE, "store: %s", store_strerror(rc));
-	return ok(x->c, v);
+		return api_fail(x->c, E_STORE, "store: %s", store_strerror(rc));
+	return api_ok(x->c, v);
 }
 
 /* GET /api/v1/status?address=A: as unsubctl status --json. */
@@ -369,115 +334,6 @@ static enum MHD_Result api_status(struct call *x)
 static enum MHD_Result api_history(struct call *x)
 {
 	return by_address(x, store_json_history);
-}
-
-/* A whole-number query argument from 0 to max, def when absent or empty:
- * E_OK, E_WRONG_TYPE (not a number) or E_INVALID (out of range), with
- * msg. */
-static enum api_code query_uint(struct MHD_Connection *c, const char *name,
-    uint64_t def, uint64_t max, uint64_t *v, char *msg, size_t msgsz)
-{
-	const char *s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-	    name), *d;
-	char *end;
-
-	*v = def;
-	if (s == NULL || s[0] == '\0')
-		return E_OK;
-	d = s + (s[0] == '-');
-	if (d[0] < '0' || d[0] > '9' || strspn(d, "0123456789") !=
-	    strlen(d)) {
-		snprintf(msg, msgsz, "%s: want a whole number", name);
-		return E_WRONG_TYPE;
-	}
-	errno = 0;
-	*v = strtoull(d, &end, 10);
-	if (s[0] == '-' || errno == ERANGE || *v > max) {
-		snprintf(msg, msgsz, "%s: want 0 to %llu", name,
-		    (unsigned long long)max);
-		return E_INVALID;
-	}
-	return E_OK;
-}
-
-/* The answer GET /api/v1/events builds. */
-struct feed {
-	json_t *events;
-	uint64_t next;
-	int oom;
-};
-
-static int feed_cb(const struct store_item *it, void *arg)
-{
-	struct feed *f = arg;
-
-	f->next = it->ev.seq;
-	return f->oom = json_array_append_new(f->events,
-	    store_json_item(it)) != 0;
-}
-
-/* The events query: after, limit 1 to EVENTS_LIMIT_MAX, wait 0 to
- * EVENTS_WAIT_MAX; E_OK or the code with msg. */
-static enum api_code events_args(struct MHD_Connection *c, uint64_t *after,
-    uint64_t *limit, uint64_t *wait, char *msg, size_t msgsz)
-{
-	static const char *const names[] = { "after", "limit", "wait", NULL };
-	enum api_code e;
-
-	if (!only_args(c, names)) {
-		snprintf(msg, msgsz, "the parameters are after, limit and "
-		    "wait");
-		return E_UNKNOWN_FIELD;
-	}
-	if ((e = query_uint(c, "after", 0, UINT64_MAX - 1, after, msg,
-	    msgsz)) != E_OK ||
-	    (e = query_uint(c, "limit", EVENTS_LIMIT, EVENTS_LIMIT_MAX, limit,
-	    msg, msgsz)) != E_OK ||
-	    (e = query_uint(c, "wait", 0, EVENTS_WAIT_MAX, wait, msg,
-	    msgsz)) != E_OK)
-		return e;
-	if (*limit == 0) {
-		snprintf(msg, msgsz, "limit: want 1 to %d", EVENTS_LIMIT_MAX);
-		return E_INVALID;
-	}
-	return E_OK;
-}
-
-/* GET /api/v1/events?after=ID&limit=N&wait=S: the events past the cursor
- * as unsubctl events --json, and the next cursor; with none and wait,
- * suspended (events.c) until one comes or wait seconds passed. */
-static enum MHD_Result api_events(struct call *x)
-{
-	struct feed f = { NULL, 0, 0 };
-	uint64_t limit, wait;
-	char msg[128];
-	enum api_code e = events_args(x->c, &f.next, &limit, &wait, msg,
-	    sizeof(msg));
-	int rc;
-
-	if (e != E_OK)
-		return fail(x->c, e, "%s", msg);
-	if (!x->r->waited) {
-		x->r->waited = 1;
-		x->r->w.deadline = events_now_ms() + (int64_t)wait * 1000;
-	}
-	x->r->w.after = f.next;
-	if ((f.events = json_array()) == NULL)
-		return fail(x->c, E_INTERNAL, "out of memory");
-	if ((rc = store_events(x->h->st, f.next, limit, feed_cb, &f)) !=
-	    STORE_OK || f.oom) {
-		json_decref(f.events);
-		return fail(x->c, f.oom ? E_INTERNAL : E_STORE, "%s", f.oom ?
-		    "out of memory" : store_strerror(rc));
-	}
-	if (json_array_size(f.events) == 0 &&
-	    events_now_ms() < x->r->w.deadline &&
-	    events_wait(x->h->events, &x->r->w, x->c)) {
-		json_decref(f.events);
-		return MHD_YES;
-	}
-	return ok(x->c, json_pack("{s:o,s:I}", "events", f.events, "next",
-	    (json_int_t)f.next));
 }
 
 /* Hand a change to the committer: answered by recorded() once synced. */
@@ -498,7 +354,7 @@ static enum MHD_Result change(struct call *x, enum store_action act)
 	    sizeof(msg))) != E_OK ||
 	    (e = address(x->h, in, ev->address, msg, sizeof(msg))) != E_OK ||
 	    (e = list_id(list, 0, msg, sizeof(msg))) != E_OK)
-		return fail(x->c, e, "%s", msg);
+		return api_fail(x->c, e, "%s", msg);
 	ev->action = act;
 	ev->source = STORE_SRC_API;
 	strcpy(ev->scope, list[0] ? list : STORE_SCOPE_ALL);
@@ -524,11 +380,11 @@ static enum MHD_Result api_resubscribe(struct call *x)
 enum MHD_Result api_recorded(struct MHD_Connection *c, const struct post *p)
 {
 	if (p->rc != STORE_OK)
-		return fail(c, E_STORE, "store: %s", p->err);
+		return api_fail(c, E_STORE, "store: %s", p->err);
 	if (p->one.rc == STORE_ENOTFOUND)
-		return fail(c, E_NOT_SUPPRESSED, "%s is not suppressed for %s; "
+		return api_fail(c, E_NOT_SUPPRESSED, "%s is not suppressed for %s; "
 		    "nothing recorded", p->one.ev.address, p->one.ev.scope);
-	return ok(c, json_pack("{s:b,s:b}", "recorded", 1, "changed",
+	return api_ok(c, json_pack("{s:b,s:b}", "recorded", 1, "changed",
 	    p->one.changed));
 }
 
@@ -577,12 +433,12 @@ static enum MHD_Result dispatch(struct httpd *h, struct MHD_Connection *c,
 		if (strcmp(url, routes[i].path) == 0)
 			rt = &routes[i];
 	if (rt == NULL)
-		return fail(c, E_NOT_FOUND, "no such endpoint");
+		return api_fail(c, E_NOT_FOUND, "no such endpoint");
 	if (strcmp(method, rt->method) != 0)
-		return error_reply(c, E_METHOD, rt->method, "%s takes %s only",
+		return api_error(c, E_METHOD, rt->method, "%s takes %s only",
 		    url, rt->method);
 	if (r->too_large)
-		return fail(c, E_TOO_LARGE, "the body is over %d octets",
+		return api_fail(c, E_TOO_LARGE, "the body is over %d octets",
 		    API_BODY_MAX);
 	if (strcmp(method, "POST") != 0)
 		return rt->fn(&x);
@@ -590,14 +446,14 @@ static enum MHD_Result dispatch(struct httpd *h, struct MHD_Connection *c,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (type == NULL || strncasecmp(type, "application/json", 16) != 0 ||
 	    (type[16] != '\0' && type[16] != ';'))
-		return fail(c, E_MEDIA_TYPE, "send Content-Type: "
+		return api_fail(c, E_MEDIA_TYPE, "send Content-Type: "
 		    "application/json");
 	x.in = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (x.in == NULL)
-		return fail(c, E_MALFORMED, "line %d column %d: %s", jerr.line,
+		return api_fail(c, E_MALFORMED, "line %d column %d: %s", jerr.line,
 		    jerr.column, jerr.text);
 	if (!json_is_object(x.in))
-		rc = fail(c, E_MALFORMED, "the body must be a JSON object");
+		rc = api_fail(c, E_MALFORMED, "the body must be a JSON object");
 	else
 		rc = rt->fn(&x);
 	json_decref(x.in);
@@ -626,10 +482,10 @@ enum MHD_Result api_handler(struct httpd *h, struct MHD_Connection *c,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		r->answered = 1;
 		if (!authorised(h, c))
-			return fail(c, E_UNAUTHORIZED, "send Authorization: "
+			return api_fail(c, E_UNAUTHORIZED, "send Authorization: "
 			    "Bearer SECRET (a line of APITokenFile)");
 		if (cl != NULL && strtoull(cl, NULL, 10) > API_BODY_MAX)
-			return fail(c, E_TOO_LARGE, "the body is over %d "
+			return api_fail(c, E_TOO_LARGE, "the body is over %d "
 			    "octets", API_BODY_MAX);
 		r->answered = 0;
 		return MHD_YES;
