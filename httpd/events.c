@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "daemon.h"
 #include "httpd.h"
 
 #define POLL_MS 10
@@ -29,21 +30,6 @@ int64_t events_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wait on the condition for up to ms (monotonic clock). */
-static void sleep_ms(struct events *e, int64_t ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&e->cond, &e->lock, &ts);
 }
 
 /* Unlink the waiters that are done (last past their cursor, deadline
@@ -76,8 +62,11 @@ static void *run(void *arg)
 		pthread_mutex_lock(&e->lock);
 		while (e->head == NULL && !e->stopping)
 			pthread_cond_wait(&e->cond, &e->lock);
-		if (!e->kick && !e->stopping)
-			sleep_ms(e, POLL_MS);
+		if (!e->kick && !e->stopping) {
+			struct timespec until;
+			daemon_deadline(CLOCK_MONOTONIC, POLL_MS, &until);
+			pthread_cond_timedwait(&e->cond, &e->lock, &until);
+		}
 		e->kick = 0;
 		pthread_mutex_unlock(&e->lock);
 		if (store_events_last(e->st, &last) != STORE_OK)

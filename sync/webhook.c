@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "daemon.h"
 #include "keyring.h"
 #include "log.h"
 #include "store_json.h"
@@ -298,13 +299,7 @@ static void nap(struct webhook *w, int ms)
 {
 	struct timespec until;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	daemon_deadline(CLOCK_REALTIME, ms, &until);
 	pthread_mutex_lock(&w->lock);
 	while (!atomic_load(&w->stop) &&
 	    pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0)

@@ -33,17 +33,6 @@ sync_start() {
 	SPID=$!
 	PIDS="$PIDS $SPID"
 }
-# wait_for SECS WHAT CMD...: CMD every 0.1 s until it succeeds.
-wait_for() {
-	_s=$1 _what=$2
-	shift 2
-	_i=0
-	until "$@" >/dev/null 2>&1; do
-		_i=$((_i + 1))
-		[ $_i -lt $((_s * 10)) ] || { timed_out "$_what"; fail "after ${_s}s: $_what"; }
-		sleep 0.1
-	done
-}
 # Ids answered 2xx, first sightings in order, and all the feed's ids.
 got() { awk '$1 == "ok" && !seen[$2]++ { print $2 }' "$R"; }
 ids() { ctl events --json | sed 's/{"id":\([0-9]*\),.*/\1/'; }
@@ -82,14 +71,14 @@ done
 
 # Every event, in order, signed (the receiver checks each signature).
 recv_start
-wait_for 10 "receiver up" test -s "$T/rport"
+wait_until 10 "receiver up" test -s "$T/rport"
 sync_start
 add $(seq -f 'a%g@example.com' 1 20)
 ctl resubscribe a3@example.com --list news --by test >/dev/null
-wait_for 20 "21 events delivered" all_in_order
+wait_until 20 "21 events delivered" all_in_order
 assert_eq "$(grep -c . "$R")" 21 "each event once when nothing failed"
 assert_eq "$(grep -c badsig "$R" || true)" 0 "no bad signature"
-wait_for 10 "metrics: delivered 21" sh -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -q '^unsub_sync_webhook_delivered_total 21$'"
+wait_until 10 "metrics: delivered 21" sh -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -q '^unsub_sync_webhook_delivered_total 21$'"
 assert_eq "$(metric unsub_sync_webhook_backlog)" 0 "backlog 0"
 
 # 500, 404, a wrong secret and a hang: retried until 2xx, in order.
@@ -98,26 +87,26 @@ for mode in 500 404 wrongsecret hang; do
 	n=$(ids | wc -l)
 	add "$mode-1@example.com" "$mode-2@example.com"
 	case $mode in
-	hang) wait_for 20 "a hung POST retried" seen hang 2
-	      wait_for 10 "timed out in the log" grep -q "event $((n + 1)): Timeout was reached" "$T/sync.log" ;;
-	wrongsecret) wait_for 20 "the receiver refuses a wrong secret" seen badsig 1 ;;
-	*) wait_for 20 "$mode retried" seen refused 2
-	   wait_for 10 "answered $mode in the log" grep -q "event $((n + 1)): answered $mode; retrying in" "$T/sync.log" ;;
+	hang) wait_until 20 "a hung POST retried" seen hang 2
+	      wait_until 10 "timed out in the log" grep -q "event $((n + 1)): Timeout was reached" "$T/sync.log" ;;
+	wrongsecret) wait_until 20 "the receiver refuses a wrong secret" seen badsig 1 ;;
+	*) wait_until 20 "$mode retried" seen refused 2
+	   wait_until 10 "answered $mode in the log" grep -q "event $((n + 1)): answered $mode; retrying in" "$T/sync.log" ;;
 	esac
 	assert_eq "$(metric unsub_sync_webhook_backlog)" 2 "backlog while $mode"
 	[ "$(metric unsub_sync_webhook_failed_total)" -ge 1 ] || fail "failed_total while $mode"
 	all_in_order && fail "delivered while $mode"
 	echo ok >"$T/mode"
-	wait_for 30 "delivered after $mode" all_in_order
+	wait_until 30 "delivered after $mode" all_in_order
 done
 
 # The receiver down for a while, then up: everything after.
 stop "$RPID"
 add down-1@example.com down-2@example.com down-3@example.com
-wait_for 20 "connection refused logged" grep -q "Couldn't connect to server; retrying in" "$T/sync.log"
+wait_until 20 "connection refused logged" grep -q "Couldn't connect to server; retrying in" "$T/sync.log"
 sleep 1
 recv_start
-wait_for 30 "delivered after the receiver came back" all_in_order
+wait_until 30 "delivered after the receiver came back" all_in_order
 
 # kill -9 in the middle of delivering (a slow receiver: 20 ms an
 # event): at least once, in order.
@@ -127,14 +116,14 @@ ctl import "$T/k.csv" >/dev/null
 echo slow >"$T/mode"
 n=$(got | wc -l)
 sync_start
-wait_for 20 "delivery under way" seen ok $((n + 50))
+wait_until 20 "delivery under way" seen ok $((n + 50))
 kill -9 "$SPID"
 reap "$SPID" 5
 before=$(got | wc -l)
 [ "$before" -lt $((n + 400)) ] || fail "all delivered before kill -9"
 echo ok >"$T/mode"
 sync_start
-wait_for 60 "all delivered after kill -9" all_in_order
+wait_until 60 "all delivered after kill -9" all_in_order
 total=$(grep -c '^ok ' "$R")
 echo "kill -9 after $((before - n)) of 400: $((total - $(got | wc -l))) sent twice (at least once)"
 
@@ -147,7 +136,7 @@ done
 # SIGTERM while a POST hangs: stopped within the bound.
 echo hang >"$T/mode"
 add last@example.com
-wait_for 20 "hanging again" seen hang 3
+wait_until 20 "hanging again" seen hang 3
 stop "$SPID" 5
 assert_eq "$reap_rc" 0 "unsub-sync exits 0 on SIGTERM during a hung POST"
 echo "webhooks: ok"
