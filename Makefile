@@ -26,6 +26,8 @@ CTL       := $(patsubst ctl/%.c,$(B)/ctl/%.o,$(wildcard ctl/*.c))
 SYNC      := $(patsubst sync/%.c,$(B)/sync/%.o,$(wildcard sync/*.c))
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null)
 PQ_LIBS   := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 UNITS     := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 BENCHES   := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -44,7 +46,7 @@ $(B)/httpd/%.o: httpd/%.c $(B)/flags $(wildcard common/*.h httpd/*.h) | $(B)/htt
 $(B)/ctl/%.o: ctl/%.c $(B)/flags $(wildcard common/*.h ctl/*.h sync/*.h) | $(B)/ctl
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PQ_CFLAGS) -Icommon -Isync -c -o $@ $<
 $(B)/sync/%.o: sync/%.c $(B)/flags $(wildcard common/*.h sync/*.h) | $(B)/sync
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(PQ_CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -Icommon -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PQ_CFLAGS) $(CURL_CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -Icommon -c -o $@ $<
 
 $(B)/libunsub.a: $(COMMON)
 	rm -f $@ && ar rcs $@ $^
@@ -56,7 +58,7 @@ $(B)/unsub-httpd: $(HTTPD) $(B)/libunsub.a
 $(B)/unsubctl: $(CTL) $(B)/sync/fleet.o $(B)/libunsub.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PQ_LIBS) $(LDLIBS_C)
 $(B)/unsub-sync: $(SYNC) $(B)/libunsub.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(PQ_LIBS) $(shell pkg-config --libs libmicrohttpd) $(LDLIBS_C)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PQ_LIBS) $(CURL_LIBS) $(shell pkg-config --libs libmicrohttpd) $(LDLIBS_C)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libunsub.a $(B)/flags | $(B)/tests
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags check) -Icommon -Itests/unit -o $@ $< \
@@ -67,7 +69,8 @@ $(B)/tests/synccount.so: tests/shim/synccount.c | $(B)/tests
 	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -shared -fPIC \
 	    -o $@ $< -ldl
 $(B)/bench/%: bench/%.c $(B)/libunsub.a $(B)/flags | $(B)/bench
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon -o $@ $< $(B)/libunsub.a $(LDFLAGS) -lmilter $(LDLIBS_C)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon -o $@ $< $(B)/libunsub.a $(LDFLAGS) -lmilter \
+	    $(shell pkg-config --libs libmicrohttpd) $(LDLIBS_C)
 
 # libFuzzer targets: clang with ASan and UBSan over the common/ sources.
 $(B)/fuzz/%: tests/fuzz/%.c $(wildcard common/*.c common/*.h) | $(B)/fuzz
@@ -112,6 +115,7 @@ lint:
 bench: all $(BENCHES)
 	sh bench/run.sh
 	sh bench/fleet.sh
+	sh bench/events.sh
 
 # The mutation run (not part of check): see scripts/mutate.sh.
 mutate:

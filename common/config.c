@@ -140,6 +140,18 @@ static const struct opt opts[] = {
 	{ "SyncMetricsListen", T_STR, S(sync_metrics), "", 0, 0, NULL,
 	  "address:port where unsub-sync serves Prometheus /metrics (empty: "
 	  "none)" },
+	{ "WebhookURL", T_STR, S(webhook_url), "", 0, 0, NULL,
+	  "http:// or https:// URL unsub-sync POSTs every event to, signed, "
+	  "in order, at least once (unsub-sync(8)); empty: no webhooks" },
+	{ "WebhookSecretFile", T_STR, S(webhook_secret), "", 0, 0, NULL,
+	  "the webhooks' HMAC-SHA256 secret: the file's first line, mode "
+	  "0600 or stricter" },
+	{ "WebhookTimeout", T_DURATION, F(webhook_timeout), 0, "10s", 1, 300,
+	  NULL, "a webhook POST not answered in this time is retried (s or "
+	  "m)" },
+	{ "WebhookSender", T_BOOL, F(webhook_sender), 0, "yes", 0, 0, NULL,
+	  "this host's unsub-sync sends the webhooks; in a fleet every host "
+	  "has every event: leave it on for one host, off on the others" },
 	{ "HTTPMaxBody", T_SIZE, F(http_max_body), 0, "8192", 256, 1048576,
 	  NULL, "largest accepted request body in bytes" },
 };

@@ -73,6 +73,10 @@ struct config {
 	char sync_host[64];			/* SyncHostName */
 	size_t sync_max_stale;			/* SyncMaxStaleness, seconds */
 	char sync_metrics[CONFIG_STR_MAX];	/* SyncMetricsListen */
+	char webhook_url[CONFIG_STR_MAX];	/* WebhookURL */
+	char webhook_secret[CONFIG_PATH_MAX];	/* WebhookSecretFile */
+	size_t webhook_timeout;			/* WebhookTimeout, seconds */
+	int webhook_sender;			/* WebhookSender */
 };
 
 /* Fill `c` with every default. */

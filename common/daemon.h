@@ -3,6 +3,8 @@
 #define UNSUB_DAEMON_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include "config.h"
@@ -67,6 +69,9 @@ int daemon_socket_claim(const char *path, const char *user, unsigned mode,
  * it does not expose); -1 (errno set) if one could not take it. */
 int daemon_nodelay_listeners(void);
 
+/* The time ms milliseconds from now on clock, as a deadline for
+ * pthread_cond_timedwait. */
+void daemon_deadline(clockid_t clock, int64_t ms, struct timespec *ts);
 /* Parse "host:port" or "[v6]:port" (HTTPListen, MetricsListen,
  * SyncMetricsListen) into ss: 0 or -1. */
 int daemon_parse_listen(const char *s, struct sockaddr_storage *ss);

@@ -197,6 +197,9 @@ int store_ref_get(struct store *st, const uint8_t *key, size_t keylen,
 typedef int (*store_item_fn)(const struct store_item *it, void *arg);
 int store_events(struct store *st, uint64_t after, size_t limit,
     store_item_fn fn, void *arg);
+/* The id of the feed's last event (0: none yet): one read, for waiting
+ * on the feed. */
+int store_events_last(struct store *st, uint64_t *last);
 /* A fleet counter in "meta" (store_int.h): "shipped", "cursor", "boot",
  * "contact"; STORE_ENOTFOUND when never set. */
 struct store_meta {

@@ -233,6 +233,26 @@ done:
 	return rc;
 }
 
+int store_events_last(struct store *st, uint64_t *last)
+{
+	struct store_reader *rd;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc = store_reader_get(st, 0, &rd), r;
+
+	*last = 0;
+	if (rc != STORE_OK)
+		return rc;
+	if ((r = mdb_cursor_open(rd->txn, st->events, &cur)) == 0 &&
+	    (r = mdb_cursor_get(cur, &k, &v, MDB_LAST)) == 0)
+		*last = k.mv_size == 8 ? store_get_u64(k.mv_data) : 0;
+	if (r != 0 && r != MDB_NOTFOUND)
+		rc = store_lmdb_fail("events", r);
+	mdb_cursor_close(cur);
+	store_reader_put(st, rd);
+	return rc;
+}
+
 int store_meta_get(struct store *st, const char *name, uint64_t *value)
 {
 	struct store_reader *rd;

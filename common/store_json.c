@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "store_json.h"
 #include "timefmt.h"
 
@@ -56,6 +57,53 @@ json_t *store_json_event(const struct store_event *ev)
 	    "scope", store_json_str(ev->scope),
 	    "source", store_source_name(ev->source),
 	    "detail", store_json_str(ev->detail), "seq", (json_int_t)ev->seq,
+	    "host", store_json_str(ev->host));
+}
+
+void store_json_detail(const struct store_item *it, char *out, size_t outsz)
+{
+	char ref[2 * STORE_REF_MAX + 1];
+
+	snprintf(out, outsz, "%s", it->ev.detail);
+	if (it->kind == STORE_KIND_LIST) {
+		if (outsz > STORE_DETAIL_MAX)
+			store_detail_add(out, "title", it->list.title);
+	} else if (it->kind != STORE_KIND_CHANGE && codec_b32_encode(it->ref,
+	    it->reflen, ref, sizeof(ref)) >= 0)
+		snprintf(out, outsz, "ref=%s", ref);
+}
+
+const char *store_json_action(const struct store_item *it)
+{
+	if (it->kind == STORE_KIND_CHANGE)
+		return store_action_name(it->ev.action);
+	if (it->kind == STORE_KIND_LIST)
+		return it->removed ? "list-remove" : "list-set";
+	return "reference";
+}
+
+const char *store_json_scope(const struct store_item *it)
+{
+	return it->kind == STORE_KIND_CHANGE ? it->ev.scope :
+	    it->kind == STORE_KIND_LIST ? it->list.name : NULL;
+}
+
+json_t *store_json_item(const struct store_item *it)
+{
+	const struct store_event *ev = &it->ev;
+	const char *scope = store_json_scope(it);
+	char when[TIMEFMT_LEN], detail[STORE_DETAIL_MAX + 1];
+	int change = it->kind == STORE_KIND_CHANGE;
+
+	timefmt_rfc3339(ev->time, when);
+	store_json_detail(it, detail, sizeof(detail));
+	return json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:o}",
+	    "id", (json_int_t)ev->seq, "time", when, "action",
+	    store_json_action(it),
+	    "address", change ? store_json_str(ev->address) : json_null(),
+	    "scope", scope ? store_json_str(scope) : json_null(),
+	    "source", change ? json_string(store_source_name(ev->source)) :
+	    json_null(), "detail", store_json_str(detail),
 	    "host", store_json_str(ev->host));
 }
 

@@ -20,6 +20,24 @@ json_t *store_json_entry(const struct store_entry *e, const char *address);
 /* One history event {"time","action","scope","source","detail","seq"}. */
 json_t *store_json_event(const struct store_event *ev);
 
+/* The detail a feed entry shows: the event's, a registry change's with
+ * its title, or "ref=BASE32" for a mailto reference (cut to outsz). */
+void store_json_detail(const struct store_item *it, char *out,
+    size_t outsz);
+/* A feed entry's action: unsubscribe, resubscribe, list-set, list-remove
+ * or reference. */
+const char *store_json_action(const struct store_item *it);
+/* A feed entry's scope: a change's, a registry change's list name, or
+ * NULL (a reference). */
+const char *store_json_scope(const struct store_item *it);
+
+/* One entry of the events feed {"id","time","action","address","scope",
+ * "source","detail","host"}: what unsubctl events --json prints, the
+ * API's /events answers and unsub-sync POSTs to WebhookURL (a mailto
+ * reference: action "reference", address, scope and source null).
+ * NULL: out of memory. */
+json_t *store_json_item(const struct store_item *it);
+
 /* The suppression state of `address`: {"address","suppressed","scopes",
  * "except","entries"} in *out ("except": the lists it gets although
  * suppressed for all; "entries": the suppressions in full) (the caller's reference).  STORE_OK (also when not

@@ -22,7 +22,7 @@ struct ctl {
 	const char *list, *profile, *campaign, *reason, *by, *since, *format;
 	const char *after;	/* events --after */
 	const char *title, *description;	/* lists set */
-	int json, all;
+	int json, all, follow;	/* --json, --all, events --follow */
 	unsigned count;		/* rows printed by a walk */
 	int out_failed;		/* a walk's row could not be printed */
 	int argc;

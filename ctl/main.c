@@ -76,7 +76,7 @@ static const struct verb {
 	{ "import", cmd_import, "import FILE" },
 	{ "export", cmd_export, "export [--format csv|jsonl]" },
 	{ "stats", cmd_stats, "stats" },
-	{ "events", cmd_events, "events [--after CURSOR] [--json]" },
+	{ "events", cmd_events, "events [--after CURSOR] [--follow] [--json]" },
 	{ "sync", cmd_sync, "sync init | sync status [--json]" },
 	{ "lists", cmd_lists, "lists [--json] | set NAME --title T "
 	  "[--description D] | remove NAME" },
@@ -115,6 +115,7 @@ int main(int argc, char **argv)
 		{ "title", required_argument, NULL, 't' },
 		{ "description", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "follow", no_argument, NULL, 'F' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -140,6 +141,7 @@ int main(int argc, char **argv)
 		case 't': x.title = optarg; break;
 		case 'd': x.description = optarg; break;
 		case 'j': x.json = 1; break;
+		case 'F': x.follow = 1; break;
 		case 'a': x.all = 1; break;
 		default: return usage();
 		}

@@ -1,14 +1,18 @@
 /* sync.c - unsubctl's fleet verbs: sync init (the PostgreSQL schema),
  * sync status, and events (the store's feed, in order). */
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "codec.h"
 #include "ctl.h"
 #include "fleet.h"
+#include "store_json.h"
 #include "timefmt.h"
 
 /* sync init: create or upgrade the schema SyncDatabase names. */
@@ -85,64 +89,97 @@ int cmd_sync(struct ctl *x)
 	return ctl_fail(EX_USAGE, "sync: want init or status");
 }
 
+/* The follow loop looks at the feed this often: one read transaction
+ * and a B-tree seek each time, about 50 us of CPU (0.05% of a core). */
+#define FOLLOW_MS 100
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* A walk of the feed: where it got to. */
+struct feed {
+	struct ctl *x;
+	uint64_t last;		/* the id of the last event printed */
+};
+
 /* One entry of the feed: a line of text or JSON.  A reference and a
  * registry change have no address nor source; a registry change's scope
  * is the list's name. */
 static int event_cb(const struct store_item *it, void *arg)
 {
-	struct ctl *x = arg;
+	struct feed *f = arg;
+	struct ctl *x = f->x;
 	const struct store_event *ev = &it->ev;
 	char when[TIMEFMT_LEN], detail[STORE_DETAIL_MAX + 1];
-	char ref[2 * STORE_REF_MAX + 1];
+	const char *scope = store_json_scope(it);
 	int change = it->kind == STORE_KIND_CHANGE;
-	int list = it->kind == STORE_KIND_LIST;
-	const char *action = change ? store_action_name(ev->action) :
-	    !list ? "reference" : it->removed ? "list-remove" : "list-set";
-	const char *scope = change ? ev->scope : list ? it->list.name : NULL;
 
-	timefmt_rfc3339(ev->time, when);
-	snprintf(detail, sizeof(detail), "%s", ev->detail);
-	if (list)
-		store_detail_add(detail, "title", it->list.title);
-	else if (!change && codec_b32_encode(it->ref, it->reflen, ref,
-	    sizeof(ref)) >= 0)
-		snprintf(detail, sizeof(detail), "ref=%s", ref);
+	f->last = ev->seq;
 	x->count++;
-	if (!x->json) {
-		printf("%" PRIu64 "  %s  %-11s  %s  %s  %s  %s%s%s\n", ev->seq,
-		    when, action, change ? ev->address : "-",
-		    scope ? scope : "-",
-		    change ? store_source_name(ev->source) : "-",
-		    ev->host[0] ? ev->host : "-", detail[0] ? "  " : "",
-		    detail);
-		return 0;
-	}
-	x->out_failed = ctl_json_put(json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,"
-	    "s:o,s:o}", "id", (json_int_t)ev->seq, "time", when, "action",
-	    action, "address", change ? store_json_str(ev->address) :
-	    json_null(), "scope", scope ? store_json_str(scope) : json_null(),
-	    "source", change ? json_string(store_source_name(ev->source)) :
-	    json_null(), "detail", store_json_str(detail),
-	    "host", store_json_str(ev->host)), NULL) != EX_OK;
-	return x->out_failed;
+	if (x->json)
+		return x->out_failed = ctl_json_put(store_json_item(it),
+		    NULL) != EX_OK;
+	timefmt_rfc3339(ev->time, when);
+	store_json_detail(it, detail, sizeof(detail));
+	printf("%" PRIu64 "  %s  %-11s  %s  %s  %s  %s%s%s\n", ev->seq, when,
+	    store_json_action(it), change ? ev->address : "-",
+	    scope ? scope : "-",
+	    change ? store_source_name(ev->source) : "-",
+	    ev->host[0] ? ev->host : "-", detail[0] ? "  " : "", detail);
+	return 0;
 }
 
-/* events [--after CURSOR] [--json]: every change past the cursor. */
+/* --follow: SIGINT and SIGTERM end the wait. */
+static void follow_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* events [--after CURSOR] [--follow] [--json]: every change past the
+ * cursor; following, then every new one as it is committed, until a
+ * signal or the reader of a pipe has gone. */
 int cmd_events(struct ctl *x)
 {
-	uint64_t after = 0;
+	struct feed f = { x, 0 };
+	struct pollfd out = { STDOUT_FILENO, 0, 0 };
 	char *end;
 	int rc;
 
 	if (x->after != NULL) {
-		after = strtoull(x->after, &end, 10);
+		f.last = strtoull(x->after, &end, 10);
 		if (x->after[0] == '\0' || x->after[0] == '-' || *end != '\0')
 			return ctl_fail(EX_USAGE, "--after: want an event id");
 	}
 	if ((rc = ctl_need_store(x, 1)) != EX_OK)
 		return rc;
-	rc = store_events(x->st, after, 0, event_cb, x);
-	if (rc != STORE_OK)
-		return ctl_fail(EX_CONFIG, "store: %s", store_strerror(rc));
-	return x->out_failed ? EX_CONFIG : EX_OK;
+	if (x->follow)
+		follow_signals();
+	for (;;) {
+		rc = store_events(x->st, f.last, 0, event_cb, &f);
+		if (rc != STORE_OK)
+			return ctl_fail(EX_CONFIG, "store: %s",
+			    store_strerror(rc));
+		if (x->out_failed)
+			return EX_CONFIG;	/* ctl_json_put said why */
+		if (fflush(stdout) == EOF)
+			return ctl_fail(EX_CONFIG, "output: %s",
+			    strerror(errno));
+		if (!x->follow || stop)
+			return EX_OK;
+		/* Sleep, and wake early when the reader of a pipe has gone
+		 * (POLLERR on a write end), as tail -f does. */
+		if (poll(&out, 1, FOLLOW_MS) > 0 || stop)
+			return EX_OK;
+	}
 }

@@ -3,6 +3,7 @@
  * routing table, and errors as {"error":CODE,"message":TEXT} with a
  * stable code set (unsub-httpd(8), doc/openapi.json).  Changes go
  * through the committer like the one-click POSTs: answered once synced. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@
 
 #include "bearer.h"
 #include "header.h"
-#include "httpd.h"
+#include "api_int.h"
 #include "log.h"
 #include "mint.h"
 #include "ref.h"
@@ -25,12 +26,6 @@
 #define API_BODY_MAX 65536	/* request body octets; 413 beyond */
 #define API_TEXT_MAX 2048	/* a string field; the longest is a mailto */
 #define API_REASON_MAX 200	/* reason and by, kept in the event detail */
-
-/* Error codes: the API's contract, each counted for /metrics. */
-enum api_code { E_OK, E_UNAUTHORIZED, E_NOT_FOUND, E_METHOD, E_TOO_LARGE,
-	E_MEDIA_TYPE, E_MALFORMED, E_UNKNOWN_FIELD, E_WRONG_TYPE, E_MISSING,
-	E_INVALID, E_INVALID_TOKEN, E_NOT_SUPPRESSED, E_STORE, E_INTERNAL,
-	E_CODES };
 
 static const struct {
 	const char *name;
@@ -53,22 +48,6 @@ static const struct {
 	{ "internal", MHD_HTTP_INTERNAL_SERVER_ERROR },
 };
 static atomic_ulong answered[E_CODES];
-
-/* One API request's state across the handler's calls. */
-struct api_req {
-	int answered;		/* replied before the body (401, 413) */
-	int too_large;
-	size_t len;
-	char *body;		/* API_BODY_MAX octets, once one arrives */
-};
-
-/* What an endpoint gets. */
-struct call {
-	struct httpd *h;
-	struct MHD_Connection *c;
-	json_t *in;		/* the body's object (POST), else NULL */
-	struct post *p;		/* for the committer */
-};
 
 /* Queue `body` (taken) as the answer; `allow` for a 405. */
 static enum MHD_Result answer(struct MHD_Connection *c, enum api_code code,
@@ -101,8 +80,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, enum api_code code,
 	return rc;
 }
 
-/* Answer v (its reference taken) with 200. */
-static enum MHD_Result ok(struct MHD_Connection *c, json_t *v)
+enum MHD_Result api_ok(struct MHD_Connection *c, json_t *v)
 {
 	char *body = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) :
 	    NULL;
@@ -111,9 +89,7 @@ static enum MHD_Result ok(struct MHD_Connection *c, json_t *v)
 	return answer(c, E_OK, MHD_HTTP_OK, body, NULL);
 }
 
-/* Answer {"error":code,"message":...} with the code's status. */
-__attribute__((format(printf, 4, 5)))
-static enum MHD_Result error_reply(struct MHD_Connection *c,
+enum MHD_Result api_error(struct MHD_Connection *c,
     enum api_code code, const char *allow, const char *fmt, ...)
 {
 	char msg[512];
@@ -130,8 +106,6 @@ static enum MHD_Result error_reply(struct MHD_Connection *c,
 	json_decref(v);
 	return answer(c, code, codes[code].status, body, allow);
 }
-
-#define fail(c, code, ...) error_reply((c), (code), NULL, __VA_ARGS__)
 
 /* A string field an endpoint takes. */
 struct field {
@@ -218,7 +192,7 @@ static enum MHD_Result api_decrypt(struct call *x)
 	int rc, detail = 0, by_ref = 0;
 
 	if ((e = TAKE(x, f, msg)) != E_OK)
-		return fail(x->c, e, "%s", msg);
+		return api_fail(x->c, e, "%s", msg);
 	pthread_rwlock_rdlock(&x->h->kr_lock);
 	if ((rc = token_open_url(x->h->kr, token, &c)) != TOKEN_OK) {
 		rc = ref_mailto(token, x->h->cfg.mailbox, ref) ?
@@ -228,11 +202,11 @@ static enum MHD_Result api_decrypt(struct call *x)
 	}
 	pthread_rwlock_unlock(&x->h->kr_lock);
 	if (rc == REF_ESTORE)
-		return fail(x->c, E_STORE, "store: %s", store_strerror(detail));
+		return api_fail(x->c, E_STORE, "store: %s", store_strerror(detail));
 	if (rc != REF_OK)
-		return fail(x->c, E_INVALID_TOKEN, "not a valid token, "
+		return api_fail(x->c, E_INVALID_TOKEN, "not a valid token, "
 		    "unsubscribe URL or mailto reference for these keys");
-	return ok(x->c, store_json_claims(&c, by_ref));
+	return api_ok(x->c, store_json_claims(&c, by_ref));
 }
 
 /* The URI in a List-Unsubscribe value that begins with `scheme`, as a
@@ -267,7 +241,7 @@ static enum MHD_Result api_token(struct call *x)
 	    (e = list_id(c.list, 1, msg, sizeof(msg))) != E_OK ||
 	    (e = list_id(c.profile, 0, msg, sizeof(msg))) != E_OK ||
 	    (e = list_id(c.campaign, 0, msg, sizeof(msg))) != E_OK)
-		return fail(x->c, e, "%s", msg);
+		return api_fail(x->c, e, "%s", msg);
 	c.scope_all = x->h->cfg.scope_all;
 	c.issued = (uint64_t)time(NULL);
 	pthread_rwlock_rdlock(&x->h->kr_lock);
@@ -275,40 +249,55 @@ static enum MHD_Result api_token(struct call *x)
 	    sizeof(lu), &detail);
 	pthread_rwlock_unlock(&x->h->kr_lock);
 	if (rc == MINT_ESTORE)
-		return fail(x->c, E_STORE, "store: %s", store_strerror(detail));
+		return api_fail(x->c, E_STORE, "store: %s", store_strerror(detail));
 	if (rc == MINT_EHEADER)
-		return fail(x->c, E_INVALID, "the header would pass the line "
+		return api_fail(x->c, E_INVALID, "the header would pass the line "
 		    "limit: shorter ids, UnsubscribeURL or UnsubscribeMailbox");
 	if (rc != MINT_OK)
-		return fail(x->c, E_INTERNAL, "sealing: %s",
+		return api_fail(x->c, E_INTERNAL, "sealing: %s",
 		    token_strerror(detail));
-	return ok(x->c, json_pack("{s:o,s:o,s:s,s:o}", "url", uri(lu, "http"),
+	return api_ok(x->c, json_pack("{s:o,s:o,s:s,s:o}", "url", uri(lu, "http"),
 	    "mailto", uri(lu, "mailto:"), "list_unsubscribe", lu,
 	    "list_unsubscribe_post", x->h->cfg.url[0] ?
 	    json_string(HEADER_LUP_VALUE) : json_null()));
 }
 
-/* Count query arguments other than "address". */
+/* What other_arg looks for: query arguments not in `names`. */
+struct args {
+	const char *const *names;
+	int others;
+};
+
 static enum MHD_Result other_arg(void *cls, enum MHD_ValueKind kind,
     const char *key, const char *value)
 {
+	struct args *a = cls;
+	const char *const *n = a->names;
+
 	(void)kind; (void)value;
-	if (strcmp(key, "address") != 0)
-		++*(int *)cls;
+	while (*n != NULL && strcmp(key, *n) != 0)
+		n++;
+	a->others += *n == NULL;
 	return MHD_YES;
+}
+
+int api_only_args(struct MHD_Connection *c, const char *const *names)
+{
+	struct args a = { names, 0 };
+
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, other_arg, &a);
+	return a.others == 0;
 }
 
 /* The ?address= of a GET, normalised; E_OK or the code with msg. */
 static enum api_code query_address(struct call *x, char *out, char *msg,
     size_t msgsz)
 {
+	static const char *const names[] = { "address", NULL };
 	const char *a = MHD_lookup_connection_value(x->c,
 	    MHD_GET_ARGUMENT_KIND, "address");
-	int others = 0;
 
-	MHD_get_connection_values(x->c, MHD_GET_ARGUMENT_KIND, other_arg,
-	    &others);
-	if (others > 0) {
+	if (!api_only_args(x->c, names)) {
 		snprintf(msg, msgsz, "the only parameter is address");
 		return E_UNKNOWN_FIELD;
 	}
@@ -329,10 +318,10 @@ static enum MHD_Result by_address(struct call *x,
 	int rc;
 
 	if (e != E_OK)
-		return fail(x->c, e, "%s", msg);
+		return api_fail(x->c, e, "%s", msg);
 	if ((rc = fn(x->h->st, addr, &v)) != STORE_OK)
-		return fail(x->c, E_STORE, "store: %s", store_strerror(rc));
-	return ok(x->c, v);
+		return api_fail(x->c, E_STORE, "store: %s", store_strerror(rc));
+	return api_ok(x->c, v);
 }
 
 /* GET /api/v1/status?address=A: as unsubctl status --json. */
@@ -365,7 +354,7 @@ static enum MHD_Result change(struct call *x, enum store_action act)
 	    sizeof(msg))) != E_OK ||
 	    (e = address(x->h, in, ev->address, msg, sizeof(msg))) != E_OK ||
 	    (e = list_id(list, 0, msg, sizeof(msg))) != E_OK)
-		return fail(x->c, e, "%s", msg);
+		return api_fail(x->c, e, "%s", msg);
 	ev->action = act;
 	ev->source = STORE_SRC_API;
 	strcpy(ev->scope, list[0] ? list : STORE_SCOPE_ALL);
@@ -391,15 +380,15 @@ static enum MHD_Result api_resubscribe(struct call *x)
 enum MHD_Result api_recorded(struct MHD_Connection *c, const struct post *p)
 {
 	if (p->rc != STORE_OK)
-		return fail(c, E_STORE, "store: %s", p->err);
+		return api_fail(c, E_STORE, "store: %s", p->err);
 	if (p->one.rc == STORE_ENOTFOUND)
-		return fail(c, E_NOT_SUPPRESSED, "%s is not suppressed for %s; "
+		return api_fail(c, E_NOT_SUPPRESSED, "%s is not suppressed for %s; "
 		    "nothing recorded", p->one.ev.address, p->one.ev.scope);
-	return ok(c, json_pack("{s:b,s:b}", "recorded", 1, "changed",
+	return api_ok(c, json_pack("{s:b,s:b}", "recorded", 1, "changed",
 	    p->one.changed));
 }
 
-/* The endpoints.  Part 2 adds GET /api/v1/events here. */
+/* The endpoints. */
 static const struct route {
 	const char *path;
 	const char *method;
@@ -411,6 +400,7 @@ static const struct route {
 	{ "/api/v1/history", "GET", api_history },
 	{ "/api/v1/unsubscribe", "POST", api_unsubscribe },
 	{ "/api/v1/resubscribe", "POST", api_resubscribe },
+	{ "/api/v1/events", "GET", api_events },
 };
 
 /* Does the Authorization header carry one of the secrets? */
@@ -433,7 +423,7 @@ static int authorised(struct httpd *h, struct MHD_Connection *c)
 static enum MHD_Result dispatch(struct httpd *h, struct MHD_Connection *c,
     const char *url, const char *method, struct api_req *r, struct post *p)
 {
-	struct call x = { h, c, NULL, p };
+	struct call x = { h, c, NULL, p, r };
 	const struct route *rt = NULL;
 	const char *type;
 	json_error_t jerr;
@@ -443,12 +433,12 @@ static enum MHD_Result dispatch(struct httpd *h, struct MHD_Connection *c,
 		if (strcmp(url, routes[i].path) == 0)
 			rt = &routes[i];
 	if (rt == NULL)
-		return fail(c, E_NOT_FOUND, "no such endpoint");
+		return api_fail(c, E_NOT_FOUND, "no such endpoint");
 	if (strcmp(method, rt->method) != 0)
-		return error_reply(c, E_METHOD, rt->method, "%s takes %s only",
+		return api_error(c, E_METHOD, rt->method, "%s takes %s only",
 		    url, rt->method);
 	if (r->too_large)
-		return fail(c, E_TOO_LARGE, "the body is over %d octets",
+		return api_fail(c, E_TOO_LARGE, "the body is over %d octets",
 		    API_BODY_MAX);
 	if (strcmp(method, "POST") != 0)
 		return rt->fn(&x);
@@ -456,14 +446,14 @@ static enum MHD_Result dispatch(struct httpd *h, struct MHD_Connection *c,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (type == NULL || strncasecmp(type, "application/json", 16) != 0 ||
 	    (type[16] != '\0' && type[16] != ';'))
-		return fail(c, E_MEDIA_TYPE, "send Content-Type: "
+		return api_fail(c, E_MEDIA_TYPE, "send Content-Type: "
 		    "application/json");
 	x.in = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (x.in == NULL)
-		return fail(c, E_MALFORMED, "line %d column %d: %s", jerr.line,
+		return api_fail(c, E_MALFORMED, "line %d column %d: %s", jerr.line,
 		    jerr.column, jerr.text);
 	if (!json_is_object(x.in))
-		rc = fail(c, E_MALFORMED, "the body must be a JSON object");
+		rc = api_fail(c, E_MALFORMED, "the body must be a JSON object");
 	else
 		rc = rt->fn(&x);
 	json_decref(x.in);
@@ -492,10 +482,10 @@ enum MHD_Result api_handler(struct httpd *h, struct MHD_Connection *c,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		r->answered = 1;
 		if (!authorised(h, c))
-			return fail(c, E_UNAUTHORIZED, "send Authorization: "
+			return api_fail(c, E_UNAUTHORIZED, "send Authorization: "
 			    "Bearer SECRET (a line of APITokenFile)");
 		if (cl != NULL && strtoull(cl, NULL, 10) > API_BODY_MAX)
-			return fail(c, E_TOO_LARGE, "the body is over %d "
+			return api_fail(c, E_TOO_LARGE, "the body is over %d "
 			    "octets", API_BODY_MAX);
 		r->answered = 0;
 		return MHD_YES;

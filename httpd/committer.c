@@ -15,6 +15,7 @@ _Static_assert(PREFS_MAX <= BATCH_MAX, "a POST's changes fit a commit");
 struct committer {
 	struct store *st;
 	void (*recorded)(const struct post *);
+	struct events *events;	/* woken after each commit */
 	pthread_mutex_t lock;
 	pthread_cond_t work;
 	struct post *head, **tail;
@@ -73,6 +74,7 @@ static void *run(void *arg)
 				cm->ev[k++] = cm->batch[i]->ch[j].ev;
 		int rc = store_record_batch(cm->st, cm->ev, k, cm->rc,
 		    cm->changed);
+		events_wake(cm->events);
 		k = 0;
 		for (size_t i = 0; i < n; i++) {
 			struct post *p = cm->batch[i];
@@ -89,7 +91,7 @@ static void *run(void *arg)
 }
 
 struct committer *committer_start(struct store *st,
-    void (*recorded)(const struct post *))
+    void (*recorded)(const struct post *), struct events *events)
 {
 	struct committer *cm = calloc(1, sizeof(*cm));
 
@@ -97,6 +99,7 @@ struct committer *committer_start(struct store *st,
 		return NULL;
 	cm->st = st;
 	cm->recorded = recorded;
+	cm->events = events;
 	cm->tail = &cm->head;
 	pthread_mutex_init(&cm->lock, NULL);
 	pthread_cond_init(&cm->work, NULL);

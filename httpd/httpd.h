@@ -97,6 +97,7 @@ struct httpd {
 	pthread_rwlock_t kr_lock;
 	struct store *st;
 	struct committer *cm;	/* records the POSTs' unsubscribes */
+	struct events *events;	/* GET /api/v1/events' waiters */
 	const char *prefix;	/* path part of UnsubscribeURL, e.g. "/u/" */
 };
 
@@ -124,9 +125,10 @@ struct post {
 };
 
 /* Start the writer thread, which calls `recorded` (to log) for each post
- * once its commit is done or failed; NULL when it cannot be started. */
+ * once its commit is done or failed, and wakes the events' waiters after
+ * each commit; NULL when it cannot be started. */
 struct committer *committer_start(struct store *st,
-    void (*recorded)(const struct post *));
+    void (*recorded)(const struct post *), struct events *events);
 /* Suspend p->conn and queue p, returning 1; the connection is resumed
  * once p->done.  Once stopped, records p at once and returns 0 (p->done
  * set): answer now.  Call from the access handler. */
@@ -136,6 +138,31 @@ int committer_submit(struct committer *cm, struct post *p);
 void committer_stop(struct committer *cm);
 /* Stop, then free. */
 void committer_free(struct committer *cm);
+
+/* events.c: the long-poll of GET /api/v1/events.  A waiter belongs to
+ * its request; it is listed from events_wait until its connection is
+ * resumed. */
+struct events_waiter {
+	struct MHD_Connection *conn;
+	uint64_t after;		/* answer once an event is past this */
+	int64_t deadline;	/* or at this time (events_now_ms) */
+	struct events_waiter *next;
+};
+/* Start the thread that resumes waiters; NULL when it cannot. */
+struct events *events_start(struct store *st);
+/* Suspend c until an event follows w->after or w->deadline passes, then
+ * resume it (the handler is called again): 1.  0 once stopping: answer
+ * now.  Call from the access handler. */
+int events_wait(struct events *e, struct events_waiter *w,
+    struct MHD_Connection *c);
+/* Something was committed: look at the feed now. */
+void events_wake(struct events *e);
+/* Resume every waiter and end the thread; no waiting from now on. */
+void events_stop(struct events *e);
+/* Stop, then free (NULL: nothing). */
+void events_free(struct events *e);
+/* The monotonic clock in milliseconds. */
+int64_t events_now_ms(void);
 
 MHD_AccessHandlerCallback routes_handler(void);
 /* Queue p's changes (p->ch and p->n, or NULL and p->one alone) from

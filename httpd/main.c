@@ -166,6 +166,7 @@ static void stop(struct httpd *h, struct MHD_Daemon *d)
 	MHD_socket lfd = MHD_quiesce_daemon(d);
 
 	routes_stopping();
+	events_stop(h->events);
 	committer_stop(h->cm);
 	for (int i = 0; i < 200 && routes_posts_open() > 0; i++)
 		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
@@ -173,6 +174,7 @@ static void stop(struct httpd *h, struct MHD_Daemon *d)
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);
 	committer_free(h->cm);
+	events_free(h->events);
 	store_close(h->st);
 }
 
@@ -231,7 +233,8 @@ int main(int argc, char **argv)
 		log_fatal("%s", err);
 	if (daemon_settle(&a, &h.cfg, &h.st, err, sizeof(err)) < 0)
 		log_fatal("%s", err);
-	if ((h.cm = committer_start(h.st, routes_recorded)) == NULL)
+	if ((h.events = events_start(h.st)) == NULL ||
+	    (h.cm = committer_start(h.st, routes_recorded, h.events)) == NULL)
 		log_fatal("cannot start the writer thread");
 	if ((d = start(&h, fd, cert, key)) == NULL)
 		log_fatal("cannot start the HTTP server on %s",

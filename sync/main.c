@@ -3,7 +3,9 @@
  * host's events to the local store (fleet.c), woken by NOTIFY, polling
  * the outbox every few milliseconds and PostgreSQL every second.  When
  * PostgreSQL is unreachable it says so and retries with a capped
- * exponential backoff; SIGTERM or SIGINT stop it. */
+ * exponential backoff.  With WebhookURL a thread of its own POSTs the
+ * events (webhook.c), also without SyncDatabase.  SIGTERM or SIGINT stop
+ * it. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,10 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "daemon.h"
 #include "fleet.h"
 #include "log.h"
 #include "sync.h"
+#include "webhook.h"
 
 #define OUTBOX_POLL_MS 5	/* how often the outbox is looked at */
 #define FOLLOW_MS 1000		/* PostgreSQL polled without a NOTIFY */
@@ -27,6 +32,7 @@
 struct sync {
 	struct config cfg;
 	struct sync_stats stats;
+	struct webhook *hook;	/* NULL: no webhooks from this host */
 	PGconn *conn;
 	int sigfd;
 	int stop;
@@ -108,12 +114,15 @@ static int step(struct sync *s, char *err, size_t errsz)
 	return 0;
 }
 
-/* Until stopped: connected, ship and follow; not, retry with backoff. */
+/* Until stopped: connected, ship and follow; not, retry with backoff.
+ * Without SyncDatabase, only wait for the signal. */
 static void run(struct sync *s)
 {
 	char err[1024];
 	int backoff = 0;
 
+	while (s->cfg.sync_database[0] == '\0' && !s->stop)
+		wait_for(s, -1, err, sizeof(err));
 	while (!s->stop) {
 		if ((s->conn != NULL || connect_db(s, err, sizeof(err)) == 0) &&
 		    step(s, err, sizeof(err)) == 0 &&
@@ -136,22 +145,28 @@ static void run(struct sync *s)
 	}
 }
 
-/* The config, and what -n says about it. */
-static int load(const struct daemon_args *a, struct config *cfg, char *err,
+/* The config, and what -n says about it; the webhook secret read now,
+ * while privileged. */
+static int load(const struct daemon_args *a, struct sync *s, char *err,
     size_t errsz)
 {
+	struct config *cfg = &s->cfg;
 	struct sockaddr_storage ss;
 
 	config_defaults(cfg);
 	if (config_load(a->config, cfg, err, errsz) != 0)
 		return -1;
-	if (fleet_conninfo_ok(cfg->sync_database, err, errsz) < 0) {
-		size_t n = strlen(err);
-		if (cfg->sync_database[0] == '\0')
-			snprintf(err + n, errsz - n, " in %s: unsub-sync has "
-			    "nothing to do on a host alone", a->config);
+	if (cfg->sync_database[0] == '\0' && cfg->webhook_url[0] == '\0') {
+		snprintf(err, errsz, "%s: neither SyncDatabase nor WebhookURL "
+		    "is set: unsub-sync has nothing to do", a->config);
 		return -1;
 	}
+	if (cfg->sync_database[0] != '\0' &&
+	    fleet_conninfo_ok(cfg->sync_database, err, errsz) < 0)
+		return -1;
+	if (cfg->webhook_url[0] != '\0' && cfg->webhook_sender &&
+	    webhook_open(cfg, &s->hook, err, errsz) < 0)
+		return -1;
 	if (cfg->sync_metrics[0] != '\0' &&
 	    daemon_parse_listen(cfg->sync_metrics, &ss) < 0) {
 		snprintf(err, errsz, "%s: SyncMetricsListen \"%s\": want "
@@ -188,12 +203,13 @@ int main(int argc, char **argv)
 		    "[-u NAME[:GROUP]]\n");
 		return 2;
 	}
-	if (load(&a, &s.cfg, err, sizeof(err)) < 0) {
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (load(&a, &s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "unsub-sync: %s\n", err);
 		return 1;
 	}
 	if (a.check) {
-		printf("configuration OK (SyncDatabase parsed, not "
+		printf("configuration OK (neither PostgreSQL nor WebhookURL "
 		    "contacted)\n");
 		return 0;
 	}
@@ -209,9 +225,12 @@ int main(int argc, char **argv)
 	if (s.cfg.sync_metrics[0] != '\0' &&
 	    metrics_start(s.cfg.sync_metrics, &s.stats) < 0)
 		log_fatal("cannot serve metrics on %s", s.cfg.sync_metrics);
+	if (s.hook != NULL && webhook_start(s.hook, &s.stats) < 0)
+		log_fatal("cannot start the webhook thread");
 	daemon_ready();
 	run(&s);
 	metrics_stop();
+	webhook_stop(s.hook);
 	PQfinish(s.conn);
 	store_close(s.stats.st);
 	return 0;

@@ -1,6 +1,7 @@
 /* metrics.c - unsub-sync's Prometheus /metrics (SyncMetricsListen): the
  * outbox's depth, the seconds since the last exchange with PostgreSQL,
- * events shipped and applied, connected, bootstrapped. */
+ * events shipped and applied, connected, bootstrapped; with webhooks,
+ * their backlog and POSTs delivered and failed. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,7 @@
 #include "daemon.h"
 #include "fleet.h"
 #include "sync.h"
+#include "webhook.h"
 
 static struct MHD_Daemon *mhd;
 
@@ -27,20 +29,21 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 {
 	struct sync_stats *s = cls;
 	struct MHD_Response *r;
-	char body[1024];
-	uint64_t depth = 0, contact = meta0(s->st, "contact");
+	char body[2048];
+	uint64_t depth = 0, backlog = 0, contact = meta0(s->st, "contact");
 	uint64_t now = (uint64_t)time(NULL);
 	enum MHD_Result rc;
-	int n, found = strcmp(url, "/metrics") == 0;
+	int n, m = 0, found = strcmp(url, "/metrics") == 0;
 
 	(void)version; (void)data; (void)len; (void)state;
 	if (strcmp(method, "GET") != 0)
 		found = 0;
 	fleet_outbox(s->st, &depth);
 	n = snprintf(body, sizeof(body), found ?
-	    "# TYPE unsub_sync_outbox gauge\nunsub_sync_outbox %llu\n"
-	    "# TYPE unsub_sync_staleness_seconds gauge\n"
-	    "unsub_sync_staleness_seconds %llu\n"
+	    "# TYPE unsub_sync_outbox_events gauge\n"
+	    "unsub_sync_outbox_events %llu\n"
+	    "# TYPE unsub_sync_lag_seconds gauge\n"
+	    "unsub_sync_lag_seconds %llu\n"
 	    "# TYPE unsub_sync_connected gauge\nunsub_sync_connected %d\n"
 	    "# TYPE unsub_sync_bootstrapped gauge\n"
 	    "unsub_sync_bootstrapped %llu\n"
@@ -54,7 +57,19 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 	    (unsigned long long)meta0(s->st, "boot"),
 	    (unsigned long long)atomic_load(&s->shipped),
 	    (unsigned long long)atomic_load(&s->applied));
-	r = MHD_create_response_from_buffer((size_t)n, body,
+	if (found && atomic_load(&s->webhook_on) &&
+	    webhook_backlog(s->st, &backlog) == STORE_OK)
+		m = snprintf(body + n, sizeof(body) - (size_t)n,
+		    "# TYPE unsub_sync_webhook_backlog gauge\n"
+		    "unsub_sync_webhook_backlog %llu\n"
+		    "# TYPE unsub_sync_webhook_delivered_total counter\n"
+		    "unsub_sync_webhook_delivered_total %llu\n"
+		    "# TYPE unsub_sync_webhook_failed_total counter\n"
+		    "unsub_sync_webhook_failed_total %llu\n",
+		    (unsigned long long)backlog,
+		    (unsigned long long)atomic_load(&s->webhook_delivered),
+		    (unsigned long long)atomic_load(&s->webhook_failed));
+	r = MHD_create_response_from_buffer((size_t)(n + m), body,
 	    MHD_RESPMEM_MUST_COPY);
 	if (r == NULL)
 		return MHD_NO;

@@ -13,6 +13,9 @@ struct sync_stats {
 	_Atomic uint64_t shipped;	/* events shipped since start */
 	_Atomic uint64_t applied;	/* other hosts' events applied */
 	_Atomic int connected;
+	_Atomic int webhook_on;		/* webhooks are being sent */
+	_Atomic uint64_t webhook_delivered;	/* events answered 2xx */
+	_Atomic uint64_t webhook_failed;	/* POSTs that were not */
 };
 
 /* metrics.c: serve Prometheus /metrics on `listen` ("address:port");

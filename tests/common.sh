@@ -135,6 +135,18 @@ milter_start() {
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# wait_until SECONDS WHAT CMD...: run CMD every 0.1 s until it succeeds.
+wait_until() {
+	secs=$1 what=$2
+	shift 2
+	i=0
+	until "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt $((secs * 10)) ] || fail "after ${secs}s: $what"
+		sleep 0.1
+	done
+}
+
 # store_fill USER DOMAIN LIST: fill a store held at DatabaseMapMax until
 # no record for USER@DOMAIN fits.  An import fills the map; then the last
 # free pages around that key are taken (a change that needs no new page

@@ -250,4 +250,29 @@ n=$("$B/unsubctl" -c "$CONF" list --list news | grep -c '@conc.example')
 assert_eq "$n" 300 "concurrent adds present"
 "$B/unsubctl" -c "$CONF" history a149@conc.example --json | grep -q '"action":"unsubscribe"' ||
 	fail "history of a concurrent add"
-echo "unsubctl golden output and concurrency: ok"
+
+# events --follow: what is committed after it started, in order, then a
+# clean exit on SIGTERM; a pipe whose reader has gone ends it.
+last=$("$B/unsubctl" -c "$CONF" events | tail -n 1 | cut -d' ' -f1)
+"$B/unsubctl" -c "$CONF" events --follow --json --after "$last" >"$T/follow" &
+fpid=$!
+PIDS="$PIDS $fpid"
+for a in f1 f2 f3; do "$B/unsubctl" -c "$CONF" add "$a@follow.example" >/dev/null; done
+i=0
+until [ "$(wc -l <"$T/follow")" -ge 3 ]; do
+	i=$((i + 1)); [ $i -lt 50 ] || fail "follow: $(cat "$T/follow")"
+	sleep 0.1
+done
+assert_eq "$(sed 's/.*"address":"\([^"]*\)".*/\1/' "$T/follow" | tr '\n' ' ')" \
+    "f1@follow.example f2@follow.example f3@follow.example " "followed in order"
+assert_eq "$(head -n 1 "$T/follow" | sed 's/{"id":\([0-9]*\),.*/\1/')" \
+    "$((last + 1))" "the first followed id is the cursor's next"
+stop "$fpid"
+assert_eq "$reap_rc" 0 "follow exits 0 on SIGTERM"
+( "$B/unsubctl" -c "$CONF" events --follow --after "$((last + 3))" | head -n 1 >"$T/head" ) &
+hpid=$!
+PIDS="$PIDS $hpid"
+"$B/unsubctl" -c "$CONF" add f4@follow.example >/dev/null
+reap "$hpid" 5
+assert_match "f4@follow.example" "$(cat "$T/head")" "follow into a pipe that closes"
+echo "unsubctl golden output, concurrency and events --follow: ok"

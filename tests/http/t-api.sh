@@ -140,8 +140,15 @@ api GET /api/v1/history
 expect 400 missing_field "history without address"
 api GET "/api/v1/status?address=nope"
 expect 422 invalid_value "status of a bad address"
-api GET /api/v1/events
-expect 404 not_found "events: part 2"
+for q in "limit=0|422 invalid_value" "limit=1001|422 invalid_value" \
+    "wait=-1|422 invalid_value" "wait=61|422 invalid_value" \
+    "wait=abc|400 wrong_type" "after=x|400 wrong_type" \
+    "after=99999999999999999999999|422 invalid_value" \
+    "after=1&since=2|400 unknown_field"; do
+	api GET "/api/v1/events?${q%%|*}"
+	r=${q#*|}
+	expect "${r%% *}" "${r#* }" "events?${q%%|*}"
+done
 post /api/v1/resubscribe -d "{\"address\":\"$A\",\"list\":\"news\"}"
 expect 400 missing_field "resubscribe without by"
 post /api/v1/resubscribe -d "{\"address\":\"$A\",\"by\":\"crm\"}"
@@ -172,11 +179,68 @@ post /api/v1/unsubscribe -d '{"address":"all@example.com"}'
 expect 200 "" "unsubscribe from every list"
 assert_match '"scopes":\["\*"\]' "$(ctl status all@example.com --json)" "no list: every list"
 
+# GET /api/v1/events: the feed as unsubctl events --json, by cursor.
+compact() { python3 -c 'import json,sys
+for e in json.load(open(sys.argv[1]))["events"]: print(json.dumps(e, separators=(",", ":"), ensure_ascii=False))' "$T/body"; }
+api GET /api/v1/events
+expect 200 "" "events"
+assert_eq "$(compact)" "$(ctl events --json)" "API events = unsubctl events --json"
+last=$(field next)
+api GET "/api/v1/events?limit=2"
+assert_eq "$(compact | wc -l)" 2 "limit=2"
+second=$(field next)
+api GET "/api/v1/events?after=$second"
+assert_eq "$(compact)" "$(ctl events --json --after "$second")" "after=the next cursor"
+assert_eq "$(field next)" "$last" "next after the last page"
+api GET "/api/v1/events?after=$last"
+assert_eq "$(field events)/$(field next)" "[]/$last" "nothing past the end"
+
+# Long-poll: answered as soon as an event arrives, from the API's own
+# committer and from another process; after wait seconds with nothing;
+# waiting requests hold no worker thread (HTTPThreads is 4: 8 wait).
+lp() {	# lp N QUERY: a background long-poll into $T/lp.N
+	curl -s -o "$T/lp.$1" -w '%{http_code} %{time_total}\n' -H "$AUTH" \
+	    "$BASE/api/v1/events?$2" >"$T/lp.$1.st" &
+	LP=$!
+}
+for i in 1 2 3 4 5 6 7 8; do lp "w$i" "after=$last&wait=4"; done
+sleep 0.5
+t0=$(date +%s%N)
+api GET "/api/v1/status?address=a@example.com"
+expect 200 "" "a GET while 8 requests wait"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -lt 1000 ] || fail "a GET took $ms ms while 8 requests waited"
+post /api/v1/unsubscribe -d '{"address":"lp1@example.com","list":"news"}'
+expect 200 "" "an unsubscribe while 8 wait"
+reap "$LP" 5
+for i in 1 2 3 4 5 6 7 8; do
+	assert_match '^200 ' "$(cat "$T/lp.w$i.st")" "waiter $i answered"
+	assert_match '"address":"lp1@example.com"' "$(cat "$T/lp.w$i")" "waiter $i got the event"
+	python3 "$TOP/tests/http/api_check.py" "$TOP/doc/openapi.json" GET \
+	    /api/v1/events 200 "$T/lp.w$i" || fail "long-poll answer not as documented"
+done
+t=$(cut -d' ' -f2 "$T/lp.w1.st")
+awk "BEGIN{exit !($t < 3)}" || fail "the waiter answered after $t s, not at the event"
+last=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["next"])' "$T/lp.w1")
+lp x "after=$last&wait=5"
+sleep 0.5
+ctl add lp2@example.com --list news >/dev/null
+reap "$LP" 5
+assert_match '"address":"lp2@example.com"' "$(cat "$T/lp.x")" "an event of another process wakes a waiter"
+t=$(cut -d' ' -f2 "$T/lp.x.st")
+awk "BEGIN{exit !($t < 3)}" || fail "woken by another process after $t s"
+last=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["next"])' "$T/lp.x")
+lp y "after=$last&wait=1"
+reap "$LP" 5
+assert_eq "$(cat "$T/lp.y")" "{\"events\":[],\"next\":$last}" "nothing within wait"
+t=$(cut -d' ' -f2 "$T/lp.y.st")
+awk "BEGIN{exit !($t >= 0.9 && $t < 3)}" || fail "wait=1 answered after $t s"
+
 # /metrics counts the API's answers and its unsubscribes.
 m=$(curl -s "$BASE/metrics")
 assert_match '^unsub_http_api_requests_total\{code="unauthorized"\} 3$' "$m" "401s counted"
 assert_match '^unsub_http_api_requests_total\{code="too_large"\} 2$' "$m" "413s counted"
-assert_match '^unsub_unsubscribes_total\{source="api"\} 3$' "$m" "API unsubscribes counted (a repeat too: it is in history)"
+assert_match '^unsub_unsubscribes_total\{source="api"\} 4$' "$m" "API unsubscribes counted (a repeat too: it is in history)"
 # conf/grafana-unsub.json queries only what unsub-httpd exports.
 for n in $(grep -o 'unsub_\(http\|unsubscribes\)_[a-z_]*' "$TOP/conf/grafana-unsub.json" | sort -u); do
 	assert_match "^$n[{ ]" "$m" "the dashboard's $n"

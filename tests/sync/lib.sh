@@ -98,18 +98,6 @@ sync_kill() {
 	wait "$(cat "$T/h/$1/sync.pid")" 2>/dev/null || true
 }
 
-# wait_until SECONDS WHAT CMD...: run CMD every 0.1 s until it succeeds.
-wait_until() {
-	secs=$1 what=$2
-	shift 2
-	i=0
-	until "$@" >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -lt $((secs * 10)) ] || fail "after ${secs}s: $what"
-		sleep 0.1
-	done
-}
-
 # suppressed_on HOST ADDRESS [LIST]
 suppressed_on() {
 	hctl "$1" status "$2" --json | grep -q "\"suppressed\": *true" || return 1

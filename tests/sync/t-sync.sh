@@ -25,7 +25,7 @@ set +e
 out=$("$B/unsub-sync" -n -c "$T/unset.conf" 2>&1); rc=$?
 set -e
 assert_eq "$rc" 1 "-n without SyncDatabase"
-assert_match "SyncDatabase is not set" "$out" "-n says SyncDatabase is unset"
+assert_match "neither SyncDatabase nor WebhookURL is set" "$out" "-n says SyncDatabase is unset"
 sed 's/^SyncDatabase .*/SyncDatabase host=x nonsense/' "$T/h/a/conf" >"$T/bad.conf"
 set +e
 out=$("$B/unsub-sync" -n -c "$T/bad.conf" 2>&1); rc=$?
@@ -53,7 +53,7 @@ everywhere "b c" add@example.com news
 # /metrics on a
 wait_until 10 "a's metrics" sh -c "curl -sf http://127.0.0.1:$MPORT/metrics | grep -q '^unsub_sync_shipped_total 1$'"
 m=$(curl -sf "http://127.0.0.1:$MPORT/metrics")
-assert_match "unsub_sync_outbox 0" "$m" "metrics: outbox"
+assert_match "unsub_sync_outbox_events 0" "$m" "metrics: outbox"
 assert_match "unsub_sync_connected 1" "$m" "metrics: connected"
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/other")" 404 "metrics: other paths"
 
