@@ -430,12 +430,39 @@ static void bench_check(const char *dir)
 	store_close(st);
 }
 
+/* micro urls KEYFILE FIRST N: N one-click paths ("/u/TOKEN"), each for an
+ * address of its own (postFIRST@ on), for the POST load (bench/run.sh): a
+ * POST of a token already in force is a repeat and writes nothing. */
+static int print_urls(const char *keyfile, long first, long n)
+{
+	struct keyring *kr = NULL;
+	struct token_claims c;
+	char text[TOKEN_TEXT_MAX], err[256];
+
+	if (keyring_load(keyfile, &kr, err, sizeof(err)) != 0)
+		die(err);
+	memset(&c, 0, sizeof(c));
+	strcpy(c.list, "news");
+	c.issued = (uint64_t)time(NULL);
+	for (long i = first; i < first + n; i++) {
+		snprintf(c.address, sizeof(c.address), "post%ld@example.com", i);
+		if (token_seal_url(kr, &c, text, sizeof(text)) != TOKEN_OK)
+			die("seal");
+		printf("/u/%s\n", text);
+	}
+	keyring_free(kr);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct keyring *kr = NULL;
 	char dir[] = "/var/tmp/unsub-bench-XXXXXX", path[64], err[256];
 	uint32_t id;
 
+	if (argc == 5 && strcmp(argv[1], "urls") == 0)
+		return print_urls(argv[2], strtol(argv[3], NULL, 10),
+		    strtol(argv[4], NULL, 10));
 	if (mkdtemp(dir) == NULL)
 		die("mkdtemp");
 	snprintf(path, sizeof(path), "%s/keys", dir);
