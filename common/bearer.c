@@ -75,18 +75,18 @@ static int read_secrets(FILE *fp, const char *path, struct bearer *b,
 int bearer_load(const char *path, struct bearer **out, char *err,
     size_t errsz)
 {
-	FILE *fp = fopen(path, "re");
+	FILE *fp = NULL;
 	struct bearer *b = NULL;
 	int rc;
 
 	*out = NULL;
-	if (fp == NULL) {
-		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+	switch (keyring_open_private(path, &fp, err, errsz)) {
+	case KEYRING_OK:
+		break;
+	case KEYRING_EPERM:
+		return BEARER_EPERM;
+	default:
 		return BEARER_EIO;
-	}
-	if (keyring_file_private(fp, path, err, errsz) != KEYRING_OK) {
-		rc = BEARER_EPERM;
-		goto done;
 	}
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		snprintf(err, errsz, "%s: out of memory", path);

@@ -44,7 +44,8 @@ static int parse_line(const char *line, struct keyring_key *k)
 	return 0;
 }
 
-int keyring_file_private(FILE *fp, const char *path, char *err,
+/* Is the open secret file `fp` (at `path`) private to its owner? */
+static int file_private(FILE *fp, const char *path, char *err,
     size_t errsz)
 {
 	struct stat sb;
@@ -61,16 +62,12 @@ int keyring_file_private(FILE *fp, const char *path, char *err,
 	return KEYRING_OK;
 }
 
-/* Read every key from an open file, checking its mode first. */
+/* Read every key from an open file. */
 static int read_keys(FILE *fp, const char *path, struct keyring *kr,
     char *err, size_t errsz)
 {
 	char line[256];
 	unsigned lineno = 0;
-	int rc;
-
-	if ((rc = keyring_file_private(fp, path, err, errsz)) != KEYRING_OK)
-		return rc;
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
@@ -119,29 +116,40 @@ static int open_regular(const char *path, char *err, size_t errsz)
 	return -1;
 }
 
+int keyring_open_private(const char *path, FILE **out, char *err,
+    size_t errsz)
+{
+	int fd, rc;
+
+	*out = NULL;
+	if ((fd = open_regular(path, err, errsz)) < 0)
+		return KEYRING_EIO;
+	if ((*out = fdopen(fd, "r")) == NULL) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		close(fd);
+		return KEYRING_EIO;
+	}
+	if ((rc = file_private(*out, path, err, errsz)) != KEYRING_OK) {
+		fclose(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 int keyring_load(const char *path, struct keyring **out, char *err,
     size_t errsz)
 {
 	struct keyring *kr = NULL;
 	FILE *fp = NULL;
-	int fd, rc;
+	int rc;
 
 	*out = NULL;
 	if ((kr = calloc(1, sizeof(*kr))) == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return KEYRING_EIO;
 	}
-	if ((fd = open_regular(path, err, errsz)) < 0) {
-		rc = KEYRING_EIO;
-		goto done;
-	}
-	if ((fp = fdopen(fd, "r")) == NULL) {
-		snprintf(err, errsz, "%s: %s", path, strerror(errno));
-		close(fd);
-		rc = KEYRING_EIO;
-		goto done;
-	}
-	if ((rc = read_keys(fp, path, kr, err, errsz)) != KEYRING_OK)
+	if ((rc = keyring_open_private(path, &fp, err, errsz)) != KEYRING_OK ||
+	    (rc = read_keys(fp, path, kr, err, errsz)) != KEYRING_OK)
 		goto done;
 	if (kr->n == 0) {
 		snprintf(err, errsz, "%s: no keys; run unsubctl genkey", path);

@@ -36,10 +36,11 @@ enum {
  */
 int keyring_load(const char *path, struct keyring **out, char *err,
     size_t errsz);
-/* Is the open secret file `fp` (at `path`) private to its owner?
+/* Open a secret file for reading into *out: a regular file (a FIFO or a
+ * device named by mistake never hangs the open) private to its owner.
  * KEYRING_OK, KEYRING_EPERM when group or others may read or write it,
- * KEYRING_EIO; `err` says why.  Every secret file is held to this. */
-int keyring_file_private(FILE *fp, const char *path, char *err,
+ * KEYRING_EIO; `err` says why.  Every secret file is opened so. */
+int keyring_open_private(const char *path, FILE **out, char *err,
     size_t errsz);
 /* Append a fresh random key, creating the file with mode 0600. */
 int keyring_generate(const char *path, time_t now, uint32_t *id_out,

@@ -61,16 +61,11 @@ struct webhook {
 static int read_secret(const char *path, struct webhook *w, char *err,
     size_t errsz)
 {
-	FILE *fp = fopen(path, "r");
+	FILE *fp = NULL;
 	int rc = -1;
 
-	if (fp == NULL) {
-		snprintf(err, errsz, "WebhookSecretFile %s: %s", path,
-		    strerror(errno));
+	if (keyring_open_private(path, &fp, err, errsz) != KEYRING_OK)
 		return -1;
-	}
-	if (keyring_file_private(fp, path, err, errsz) != KEYRING_OK)
-		goto done;
 	if (fgets(w->secret, sizeof(w->secret), fp) == NULL ||
 	    (w->secretlen = strcspn(w->secret, "\r\n")) == 0) {
 		snprintf(err, errsz, "WebhookSecretFile %s: its first line, "

@@ -107,6 +107,27 @@ START_TEST(missing)
 }
 END_TEST
 
+/* A FIFO named as the file (no writer): refused at once, as KeyFile is;
+ * a plain open would wait for a writer for ever. */
+START_TEST(fifo_refused)
+{
+	char path[] = "/tmp/unsub-bearer-fifo-XXXXXX";
+	struct bearer *b = NULL;
+	char err[256] = "";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	unlink(path);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_msg(bearer_load(path, &b, err, sizeof(err)) == BEARER_EIO &&
+	    b == NULL && strstr(err, "not a regular file") != NULL,
+	    "a FIFO: want BEARER_EIO \"not a regular file\", got \"%s\"",
+	    err);
+	unlink(path);
+}
+END_TEST
+
 static Suite *bearer_suite(void)
 {
 	Suite *s = suite_create("bearer");
@@ -115,6 +136,7 @@ static Suite *bearer_suite(void)
 	tcase_add_loop_test(tc, load, 0, sizeof(files) / sizeof(files[0]));
 	tcase_add_loop_test(tc, check, 0, sizeof(cands) / sizeof(cands[0]));
 	tcase_add_test(tc, missing);
+	tcase_add_test(tc, fifo_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
