@@ -39,10 +39,16 @@ cleanup() {
 	return $_c_rc
 }
 
+# Functions a suite's library adds to stop what it started (servers of
+# its own) before cleanup, without a trap of its own that would lose
+# on_exit's verdict.
+EXIT_FIRST=""
+
 # The EXIT trap: a test whose waits timed out fails.
 on_exit() {
 	_x_rc=$?
 	trap - EXIT INT TERM
+	for _x_f in $EXIT_FIRST; do "$_x_f"; done
 	cleanup || [ "$_x_rc" != 0 ] || _x_rc=1
 	exit "$_x_rc"
 }

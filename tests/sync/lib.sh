@@ -12,13 +12,13 @@ mkdir -p "$PGS" && chown postgres "$PGS" && chmod 0755 "$PGS"
 CLUSTERS=""
 HOSTS_PIDS=""
 
-# Stop every cluster and unsub-sync too, then common.sh's cleanup.
-fleet_cleanup() {
+# At exit, before common.sh's cleanup (which keeps its verdict on
+# timeouts): stop every unsub-sync and every cluster.
+fleet_stop() {
 	for p in $HOSTS_PIDS; do kill -9 "$p" 2>/dev/null || true; done
 	for c in $CLUSTERS; do pg_stop "$c" immediate >/dev/null 2>&1 || true; done
-	cleanup
 }
-trap fleet_cleanup EXIT INT TERM
+EXIT_FIRST="$EXIT_FIRST fleet_stop"
 
 pgrun() { runuser -u postgres -- "$@"; }
 
