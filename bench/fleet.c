@@ -1,10 +1,12 @@
 /* fleet.c - the fleet's figures, measured from the stores themselves.
- *   fleet prop N RATE HOST DIR...   records N unsubscribes in the first
- *       store (stamped as HOST, whose unsub-sync ships them) at RATE a
- *       second and times each from its acknowledgement until every other
- *       store enforces it;
- *   fleet check DIR SECONDS   times suppression checks for SECONDS (while
- *       unsub-sync applies to that store).
+ *   fleet prop N RATE HOST DIR...   records N unsubscribes of addresses
+ *       no run used before (propRATE-I@bench.example) in the first store
+ *       (stamped as HOST, whose unsub-sync ships them) at RATE a second
+ *       and times each from its acknowledgement until every other store
+ *       enforces it;
+ *   fleet check DIR SECONDS PREFIX N   times suppression checks of
+ *       PREFIX0..N-1@bench.example for SECONDS (while unsub-sync applies
+ *       to that store).
  * Prints one line of percentiles. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -60,6 +62,7 @@ static struct store *open_store(const char *dir, const char *host)
 /* What the writer and the watcher share. */
 static struct store *st[STORES_MAX];
 static size_t nst, total;
+static char prefix[32];		/* of this run's addresses */
 static double *acked, *seen;
 static _Atomic size_t issued;
 
@@ -68,12 +71,12 @@ static _Atomic size_t issued;
  * figures can only be high). */
 static void *watch(void *arg)
 {
-	char addr[64];
+	char addr[96];
 
 	(void)arg;
 	for (size_t j = 0; j < total; j++) {
 		size_t k = 1;
-		snprintf(addr, sizeof(addr), "prop%zu@bench.example", j);
+		snprintf(addr, sizeof(addr), "%s%zu@bench.example", prefix, j);
 		while (atomic_load(&issued) <= j)
 			nanosleep(&(struct timespec){ 0, 50000 }, NULL);
 		while (k < nst) {
@@ -98,6 +101,7 @@ static int prop(size_t n, double rate, const char *host, char **dirs,
 	int changed, rc;
 
 	total = n;
+	snprintf(prefix, sizeof(prefix), "prop%.0f-", rate);
 	nst = ndirs < STORES_MAX ? ndirs : STORES_MAX;
 	for (size_t i = 0; i < nst; i++)
 		st[i] = open_store(dirs[i], i == 0 ? host : NULL);
@@ -113,8 +117,8 @@ static int prop(size_t n, double rate, const char *host, char **dirs,
 		while (now() < due)
 			nanosleep(&(struct timespec){ 0, 50000 }, NULL);
 		memset(&ev, 0, sizeof(ev));
-		snprintf(ev.address, sizeof(ev.address),
-		    "prop%zu@bench.example", i);
+		snprintf(ev.address, sizeof(ev.address), "%s%zu@bench.example",
+		    prefix, i);
 		strcpy(ev.scope, "news");
 		ev.action = STORE_UNSUBSCRIBE;
 		ev.source = STORE_SRC_MANUAL;
@@ -140,20 +144,21 @@ static int prop(size_t n, double rate, const char *host, char **dirs,
 	return 0;
 }
 
-static int check(const char *dir, double secs)
+static int check(const char *dir, double secs, const char *pre,
+    size_t mod)
 {
 	struct store *s = open_store(dir, NULL);
 	size_t cap = 20000000, n = 0, hits = 0;
 	double *lat = malloc(cap * sizeof(double)), end = now() + secs;
-	char addr[64];
+	char addr[320];
 
 	if (lat == NULL)
 		die("out of memory", STORE_EIO);
 	while (n < cap && (n & 1023 || now() < end)) {
 		int sup = 0, rc;
 		struct timespec a, b;
-		snprintf(addr, sizeof(addr), "boot%zu@bench.example",
-		    (n * 7919) % 1000000);
+		snprintf(addr, sizeof(addr), "%s%zu@bench.example", pre,
+		    (n * 7919) % mod);
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		rc = store_check(s, addr, "news", &sup, NULL, 0);
 		clock_gettime(CLOCK_MONOTONIC, &b);
@@ -177,9 +182,11 @@ int main(int argc, char **argv)
 	if (argc >= 7 && strcmp(argv[1], "prop") == 0)
 		return prop(strtoul(argv[2], NULL, 10), atof(argv[3]), argv[4],
 		    argv + 5, (size_t)argc - 5);
-	if (argc == 4 && strcmp(argv[1], "check") == 0)
-		return check(argv[2], atof(argv[3]));
+	if (argc == 6 && strcmp(argv[1], "check") == 0 &&
+	    strtoul(argv[5], NULL, 10) > 0)
+		return check(argv[2], atof(argv[3]), argv[4],
+		    strtoul(argv[5], NULL, 10));
 	fprintf(stderr, "usage: fleet prop N RATE HOST DIR DIR...\n"
-	    "       fleet check DIR SECONDS\n");
+	    "       fleet check DIR SECONDS PREFIX N\n");
 	return 2;
 }

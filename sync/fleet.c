@@ -475,24 +475,28 @@ static int follow_fetch(PGconn *c, struct store *st,
 {
 	struct store_item *items = NULL;
 	PGresult *r = NULL;
-	int rc = -1, rows = FETCH_ROWS, src;
+	int rc = -1, rows = FETCH_ROWS, cap = 0, src;
 
 	while (rows == FETCH_ROWS) {
 		size_t k = 0, applied = 0;
 		PQclear(r);
-		free(items);
-		items = NULL;
 		r = PQexec(c, "FETCH 50000 FROM unsub_follow");	/* FETCH_ROWS */
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			pq_fail(c, "fetch", err, errsz);
 			goto done;
 		}
-		/* as many items as rows: an idle poll allocates nothing */
+		/* as many items as rows, kept for the next batch (a fresh
+		 * 50000 a batch faulted in a bootstrap's every page again);
+		 * an idle poll allocates nothing */
 		rows = PQntuples(r);
-		if (rows > 0 && (items = malloc((size_t)rows *
-		    sizeof(*items))) == NULL) {
-			snprintf(err, errsz, "out of memory");
-			goto done;
+		if (rows > cap) {
+			free(items);
+			if ((items = malloc((size_t)rows * sizeof(*items))) ==
+			    NULL) {
+				snprintf(err, errsz, "out of memory");
+				goto done;
+			}
+			cap = rows;
 		}
 		for (int i = 0; i < rows; i++)
 			k += row_item(r, i, &items[k]) == 0;
