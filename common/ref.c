@@ -1,7 +1,7 @@
 /* ref.c - the mailto reference, in one place: its hash (over token_mac),
  * its text in the mailbox's local part ("local+REF@domain", REF_TEXT
  * base32 characters, any case on the way back), its registration in the
- * store's "refs" database and its lookup.  The store maps REF to the first
+ * store's "refs" database (journaled: store_journal.c) and its lookup.  The store maps REF to the first
  * token sealed for (address, list, scope); a lookup keeps that token only
  * when it opens and hashes back to REF. */
 #include <stdio.h>
@@ -63,6 +63,12 @@ int ref_lookup(const struct keyring *kr, struct store *st,
 
 	*detail = 0;
 	rc = store_ref_get(st, ref, REF_LEN, bin, sizeof(bin), &len);
+	if (rc == STORE_ENOTFOUND) {
+		/* this process may have minted it moments ago: its journal
+		 * is committed within a commit's time */
+		store_ref_wait(st);
+		rc = store_ref_get(st, ref, REF_LEN, bin, sizeof(bin), &len);
+	}
 	if (rc == STORE_ENOTFOUND)
 		return REF_ENOTFOUND;
 	if (rc != STORE_OK) {

@@ -183,13 +183,17 @@ int store_history(struct store *st, const char *address, store_event_fn fn,
     void *arg);
 
 /* The "refs" database: a mailto reference (ref.h, its one user) -> the
- * sealed token it stands for.  put is durable and shares group commits
- * with store_record; get returns STORE_ENOTFOUND when the key is absent,
- * STORE_ECORRUPT when the value is longer than valsz. */
+ * sealed token it stands for.  put returns once the reference is in this
+ * process's journal (store_journal.c: a crash of the process loses
+ * nothing) and is committed in a group moments later; get returns
+ * STORE_ENOTFOUND when the key is absent, STORE_ECORRUPT when the value
+ * is longer than valsz; wait returns once every reference this process
+ * put before the call is committed (or cannot be until it restarts). */
 int store_ref_put(struct store *st, const uint8_t *key, size_t keylen,
     const uint8_t *val, size_t len);
 int store_ref_get(struct store *st, const uint8_t *key, size_t keylen,
     uint8_t *val, size_t valsz, size_t *len);
+void store_ref_wait(struct store *st);
 
 /* The events feed: every entry past seq `after`, in order, at most
  * `limit` (0: all); fn returns non-zero to stop.  An entry's seq is the

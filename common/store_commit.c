@@ -162,8 +162,9 @@ static void gather(struct store *st)
 		;
 }
 
-/* Queue one change and return once it is durable: the first waiter while
- * no commit runs leads, committing everything queued so far at once. */
+/* Queue one change (or a chain of them, committed in the same batch)
+ * and return once it is durable: the first waiter while no commit runs
+ * leads, committing everything queued so far at once. */
 static int group_commit(struct store *st, struct store_pending *me)
 {
 	struct store_pending **tail;
@@ -172,7 +173,8 @@ static int group_commit(struct store *st, struct store_pending *me)
 	for (tail = &st->queue; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = me;
-	st->queued++;
+	for (struct store_pending *p = me; p != NULL; p = p->next)
+		st->queued++;
 	pthread_cond_signal(&st->arrived);
 	while (!me->done && st->committing)
 		pthread_cond_wait(&st->cond, &st->lock);
@@ -262,17 +264,48 @@ int store_record_single(struct store *st, struct store_event *ev,
 	return me.rc;
 }
 
+int store_commit_refs(struct store *st, const struct store_ref *refs,
+    size_t n)
+{
+	struct store_pending *p = calloc(n ? n : 1, sizeof(*p));
+	int rc = STORE_OK;
+
+	if (p == NULL) {
+		snprintf(store_errbuf, sizeof(store_errbuf), "out of memory");
+		return STORE_EIO;
+	}
+	for (size_t i = 0; i < n; i++) {
+		p[i].ref = refs[i].ref;
+		p[i].reflen = refs[i].reflen;
+		p[i].tok = refs[i].tok;
+		p[i].toklen = refs[i].toklen;
+		p[i].next = i + 1 < n ? &p[i + 1] : NULL;
+	}
+	if (n > 0)
+		rc = group_commit(st, p);
+	for (size_t i = 1; i < n && rc == STORE_OK; i++)
+		rc = p[i].rc;
+	free(p);
+	return rc;
+}
+
 int store_ref_put(struct store *st, const uint8_t *key, size_t keylen,
     const uint8_t *val, size_t len)
 {
+	struct store_ref r;
+	int rc;
+
 	if (keylen == 0 || keylen > STORE_REF_MAX || len > TOKEN_BIN_MAX) {
 		snprintf(store_errbuf, sizeof(store_errbuf), "reference too long");
 		return STORE_EINVAL;
 	}
-	struct store_pending me = { .ref = key, .reflen = keylen, .tok = val,
-		.toklen = len };
-
-	return group_commit(st, &me);
+	memcpy(r.ref, key, keylen);
+	r.reflen = keylen;
+	memcpy(r.tok, val, len);
+	r.toklen = len;
+	if ((rc = store_journal_put(st, &r)) != 1)
+		return rc;
+	return store_commit_refs(st, &r, 1);	/* no journal: at once */
 }
 
 int store_commit_list(struct store *st, const struct store_listdef *d,

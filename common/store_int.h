@@ -96,6 +96,15 @@ struct store_reader {
 };
 
 struct store_pending;		/* one change queued for a group commit */
+struct store_journal;		/* store_journal.c */
+
+/* A mailto reference and the token it stands for. */
+struct store_ref {
+	uint8_t ref[STORE_REF_MAX];
+	size_t reflen;
+	uint8_t tok[TOKEN_BIN_MAX];
+	size_t toklen;
+};
 
 /* Which file a path named when the environment was opened. */
 struct store_file_id {
@@ -127,6 +136,7 @@ struct store {
 	pthread_mutex_t rlock;		/* idle readers */
 	struct store_reader *idle;
 	int n_idle;
+	struct store_journal *journal;	/* writable opens: references */
 };
 
 /* This thread's error text for store_strerror. */
@@ -266,5 +276,19 @@ int store_lists_event(const uint8_t *p, size_t n, struct store_item *it);
 /* store_commit.c: queue a registry change for the next group commit. */
 int store_commit_list(struct store *st, const struct store_listdef *d,
     int remove);
+
+/* store_commit.c: commit n references in one group commit (synced). */
+int store_commit_refs(struct store *st, const struct store_ref *refs,
+    size_t n);
+/* store_journal.c: references acknowledged once written to this
+ * process's journal, committed by its flusher.  init sets st->journal;
+ * put returns STORE_OK, STORE_EIO (store_strerror says why) or 1 when
+ * this process cannot journal (the caller commits the reference itself);
+ * replay commits and removes what crashed processes left; close commits
+ * what is left and removes the files. */
+int store_journal_init(struct store *st);
+int store_journal_put(struct store *st, const struct store_ref *r);
+int store_journal_replay(struct store *st);
+void store_journal_close(struct store *st);
 
 #endif

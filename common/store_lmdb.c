@@ -412,6 +412,10 @@ int store_open(const char *dir, const struct store_opts *opts,
 	}
 	if ((rc = env_open(st)) != STORE_OK)
 		goto fail;
+	/* references a crashed process acknowledged and never committed */
+	if (!opts->read_only && ((rc = store_journal_init(st)) != STORE_OK ||
+	    (rc = store_journal_replay(st)) != STORE_OK))
+		goto fail;
 	*out = st;
 	return STORE_OK;
 fail:
@@ -423,6 +427,7 @@ void store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	store_journal_close(st);	/* its last commit needs the env */
 	readers_free(st);
 	if (st->env != NULL)
 		mdb_env_close(st->env);

@@ -216,6 +216,7 @@ START_TEST(mirror_once_any_order)
 	    STORE_OK);
 	ck_assert_int_eq(store_ref_put(st[0], ref, sizeof(ref), tok,
 	    sizeof(tok)), STORE_OK);
+	store_ref_wait(st[0]);	/* journaled, then committed */
 	feed_of(0, 0, &f0);
 	ck_assert_uint_eq(f0.n, 2);
 	ck_assert_int_eq(f0.it[1].kind, STORE_KIND_REF);
@@ -263,6 +264,7 @@ START_TEST(mirror_reference)
 
 	ck_assert_int_eq(store_ref_put(st[0], ref, sizeof(ref), tok,
 	    sizeof(tok)), STORE_OK);
+	store_ref_wait(st[0]);
 	ck_assert_int_eq(store_ref_get(st[1], ref, sizeof(ref), got,
 	    sizeof(got), &len), STORE_ENOTFOUND);
 	feed_of(0, 0, &f);

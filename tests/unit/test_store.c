@@ -198,6 +198,7 @@ START_TEST(bad_fields_and_refs)
 	memset(tok, 7, sizeof(tok));
 	ck_assert_int_eq(store_ref_put(st, ref, sizeof(ref), tok,
 	    sizeof(tok)), STORE_OK);
+	store_ref_wait(st);	/* journaled, then committed */
 	ck_assert_int_eq(store_ref_get(st, ref, sizeof(ref), back,
 	    sizeof(back), &len), STORE_OK);
 	ck_assert_uint_eq(len, sizeof(tok));
@@ -426,8 +427,11 @@ START_TEST(reads_follow_map_growth)
 			    STORE_OK)
 				_exit(1);
 		}
-		_exit(store_ref_put(st, ref, sizeof(ref), tok, sizeof(tok)) !=
-		    STORE_OK);
+		if (store_ref_put(st, ref, sizeof(ref), tok, sizeof(tok)) !=
+		    STORE_OK)
+			_exit(1);
+		store_close(st);	/* commits the journal */
+		_exit(0);
 	}
 	ck_assert_int_gt(pid, 0);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
