@@ -421,6 +421,10 @@ int daemon_settle(const struct daemon_args *a, const struct config *cfg,
 		snprintf(err, errsz, "store: %s", store_strerror(rc));
 		return -1;
 	}
+	if (store_replayed(*st) > 0)
+		log_warn("store: %zu mailto references from the journal of a "
+		    "process that stopped without committing them",
+		    store_replayed(*st));
 	return 0;
 }
 

@@ -194,6 +194,10 @@ int store_ref_put(struct store *st, const uint8_t *key, size_t keylen,
 int store_ref_get(struct store *st, const uint8_t *key, size_t keylen,
     uint8_t *val, size_t valsz, size_t *len);
 void store_ref_wait(struct store *st);
+/* How many references a stopped process had journaled and never
+ * committed this open committed for it (with those committed already:
+ * a journal is written over, not emptied). */
+size_t store_replayed(const struct store *st);
 
 /* The events feed: every entry past seq `after`, in order, at most
  * `limit` (0: all); fn returns non-zero to stop.  An entry's seq is the

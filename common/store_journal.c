@@ -52,6 +52,7 @@ struct store_journal {
 	off_t off[2];			/* where the next record goes */
 	int cur;			/* the file writers append to */
 	uint64_t appended, committed;	/* references, for store_ref_wait */
+	size_t replayed;		/* references store_open took over */
 	int idle;			/* the flusher waits for a reference */
 	int waiters;			/* store_ref_wait callers */
 	int started, stop, done;
@@ -380,12 +381,19 @@ static int replay_one(struct store *st, const char *path)
 	}
 	if (replay_read(fd, &refs, &n) == 0) {
 		rc = n > 0 ? store_commit_refs(st, refs, n) : STORE_OK;
-		if (rc == STORE_OK)
+		if (rc == STORE_OK) {
 			unlink(path);
+			st->journal->replayed += n;
+		}
 	}
 	free(refs);
 	close(fd);
 	return rc;
+}
+
+size_t store_replayed(const struct store *st)
+{
+	return st->journal != NULL ? st->journal->replayed : 0;
 }
 
 int store_journal_replay(struct store *st)

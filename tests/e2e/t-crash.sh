@@ -103,3 +103,45 @@ echo "crash: $KILLS SIGKILL restarts of both daemons; $(wc -l <"$T/acked_mail") 
     "and $(wc -l <"$T/acked_http") one-click unsubscribes acknowledged after" \
     "$(cat "$T/retries" 2>/dev/null | wc -l) refused tries; $missing lost"
 assert_eq "$missing" 0 "acknowledged unsubscribes lost"
+
+# A list's first mailing under SIGKILL: a recipient's mailto reference is
+# acknowledged once in the milter's journal and committed within 0.1 s;
+# killed in between, the next start commits it from the journal.  Every
+# message Postfix relayed carries a reference that resolves.
+M=${CRASH_FIRST:-40}
+first_sender() {
+	i=0
+	while [ $i -lt "$M" ]; do
+		send --from news@sender.example --to "first$i@crash.example" \
+		    --header "From: News <news@sender.example>" \
+		    --header "X-Unsub-List: news" --body "issue $i" ||
+		    echo "first$i" >>"$T/first_refused"
+		i=$((i + 1))
+	done
+}
+first_sender >/dev/null 2>&1 &
+fs=$!
+k=0
+while kill -0 "$fs" 2>/dev/null && [ $k -lt 200 ]; do
+	sleep 0.25
+	kill -KILL "$MILTER_PID" 2>/dev/null || true
+	reap "$MILTER_PID" 10
+	milter_start
+	k=$((k + 1))
+done
+reap "$fs" 600
+relayed=0 unresolved=0
+for f in $(sink_msgs); do
+	to=$(sed -n 's/^To: *<\{0,1\}\(first[0-9]*@crash\.example\).*/\1/p' "$f" | head -n 1)
+	[ -n "$to" ] || continue
+	relayed=$((relayed + 1))
+	m=$(grep -o 'mailto:unsubscribe+[A-Za-z0-9]*@unsub\.example\.com' "$f" | head -n 1)
+	ctl decode "$m" 2>&1 | grep -q "^address: *$to$" || {
+		unresolved=$((unresolved + 1)); echo "unresolved: $to $m"; }
+done
+echo "first mailing: $k SIGKILL restarts of the milter; $relayed of $M" \
+    "relayed ($(cat "$T/first_refused" 2>/dev/null | wc -l) refused);" \
+    "$(grep -c 'from the journal of a process' "$T/milter.log" || true)" \
+    "starts committed a killed milter's references; $unresolved unresolved"
+[ "$relayed" -gt 0 ] || fail "no message of the first mailing was relayed"
+assert_eq "$unresolved" 0 "relayed messages whose mailto reference does not resolve"
