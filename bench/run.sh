@@ -64,6 +64,20 @@ rates() {
 
 ratio() { awk "BEGIN{printf \"%.2f\", $1/$2}"; }
 
+# first_repeat CONNS MSGS SPEC: msgs/s of the filter at SPEC on new
+# recipients (a list's first mailing) and on the 1000 it has mailed
+# before, best of three rounds, the two in turn in each.
+first_repeat() {
+	fbest=0 rbest=0
+	for round in 1 2 3; do
+		r=$("$B/bench/mclient" "$3" "$1" "$2" new | cut -d' ' -f1)
+		[ "$r" -gt "$fbest" ] && fbest=$r
+		r=$("$B/bench/mclient" "$3" "$1" "$2" bulk | cut -d' ' -f1)
+		[ "$r" -gt "$rbest" ] && rbest=$r
+	done
+	echo "$fbest $rbest"
+}
+
 for sock in unix inet; do
 	if [ $sock = unix ]; then
 		nspec="unix:$T/n.sock"; sspec="unix:$T/s.sock"
@@ -96,12 +110,16 @@ for sock in unix inet; do
 		    "do-nothing same-steps $2 (ratio $(ratio $1 $2));" \
 		    "floor $3 (ratio $(ratio $1 $3))"
 		# A list's first mailing: each recipient's reference is
-		# written (durably, group-committed) on its first message.
+		# registered on its first message (in the milter's journal,
+		# committed in groups); against the same milter on a repeat
+		# mailing, in alternate rounds, and the same-edits filter.
 		[ $sock = unix ] || continue
-		set -- $(rates "$conns" $((msgs / 10)) new "$ospec" "$espec")
+		set -- $(first_repeat "$conns" 10000 "$ospec") \
+		    $(rates "$conns" 10000 new "$espec")
 		echo "milter $sock conns=$conns bulk, first message to each" \
-		    "recipient: ours $1 msgs/s; same-steps + the same edits" \
-		    "$2 (ratio $(ratio $1 $2))"
+		    "recipient: ours $1 msgs/s; ours on a repeat mailing $2" \
+		    "(ratio $(ratio $1 $2)); same-steps + the same edits $3" \
+		    "(ratio $(ratio $1 $3))"
 	done
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
