@@ -205,7 +205,7 @@ static void *flusher(void *arg)
 static int journal_unstart(struct store_journal *j)
 {
 	for (int k = 0; k < 2; k++)
-		if (j->fd[k] >= 0) {
+		if (j->fd[k] >= 0 && j->path[k] != NULL) {
 			unlink(j->path[k]);
 			close(j->fd[k]);
 			j->fd[k] = -1;
