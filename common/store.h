@@ -187,17 +187,23 @@ int store_history(struct store *st, const char *address, store_event_fn fn,
  * process's journal (store_journal.c: a crash of the process loses
  * nothing) and is committed in a group moments later; get returns
  * STORE_ENOTFOUND when the key is absent, STORE_ECORRUPT when the value
- * is longer than valsz; wait returns once every reference this process
- * put before the call is committed (or cannot be until it restarts). */
+ * is longer than valsz; wait returns STORE_OK once every reference this
+ * process put before the call is committed, STORE_EIO when a commit of
+ * them failed. */
 int store_ref_put(struct store *st, const uint8_t *key, size_t keylen,
     const uint8_t *val, size_t len);
 int store_ref_get(struct store *st, const uint8_t *key, size_t keylen,
     uint8_t *val, size_t valsz, size_t *len);
-void store_ref_wait(struct store *st);
+int store_ref_wait(struct store *st);
 /* How many references a stopped process had journaled and never
  * committed this open committed for it (with those committed already:
  * a journal is written over, not emptied). */
 size_t store_replayed(const struct store *st);
+
+/* Once (meta "carried"): what this store held before the fleet, made
+ * this host's events for unsub-sync to ship: *supp suppressions, *lists
+ * registry entries.  STORE_OK at once when done before. */
+int store_carry_over(struct store *st, size_t *supp, size_t *lists);
 
 /* The events feed: every entry past seq `after`, in order, at most
  * `limit` (0: all); fn returns non-zero to stop.  An entry's seq is the

@@ -291,4 +291,9 @@ int store_journal_put(struct store *st, const struct store_ref *r);
 int store_journal_replay(struct store *st);
 void store_journal_close(struct store *st);
 
+/* store_lists.c: the registry's entries of the first format (before the
+ * fleet), at most max, as registry changes of this host at time 1 us. */
+int store_lists_old(struct store *st, struct store_item *out, size_t max,
+    size_t *n);
+
 #endif

@@ -53,6 +53,7 @@ struct store_journal {
 	int cur;			/* the file writers append to */
 	uint64_t appended, committed;	/* references, for store_ref_wait */
 	size_t replayed;		/* references store_open took over */
+	unsigned failed;		/* commits that failed */
 	int idle;			/* the flusher waits for a reference */
 	int waiters;			/* store_ref_wait callers */
 	int started, stop, done;
@@ -134,6 +135,8 @@ static int flush_file(struct store *st, struct store_journal *j, int k)
 		if (rc == STORE_OK || j->stop) {
 			break;
 		} else {
+			j->failed++;	/* waiters stop waiting */
+			pthread_cond_broadcast(&j->flushed);
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec++;
@@ -284,21 +287,30 @@ out:
 	return rc;
 }
 
-void store_ref_wait(struct store *st)
+int store_ref_wait(struct store *st)
 {
 	struct store_journal *j = st->journal;
 	uint64_t want;
+	unsigned failed;
+	int rc;
 
 	if (j == NULL)
-		return;
+		return STORE_OK;
 	pthread_mutex_lock(&j->mu);
 	want = j->appended;
+	failed = j->failed;
 	j->waiters++;
 	pthread_cond_signal(&j->more);	/* now, not at the next interval */
-	while (j->started && !j->done && j->committed < want)
+	while (j->started && !j->done && j->committed < want &&
+	    j->failed == failed)
 		pthread_cond_wait(&j->flushed, &j->mu);
 	j->waiters--;
+	rc = !j->started || j->committed >= want ? STORE_OK : STORE_EIO;
 	pthread_mutex_unlock(&j->mu);
+	if (rc != STORE_OK)
+		snprintf(store_errbuf, sizeof(store_errbuf), "mailto references "
+		    "of this process are not committed yet (the store fails)");
+	return rc;
 }
 
 void store_journal_close(struct store *st)

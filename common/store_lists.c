@@ -227,6 +227,41 @@ int store_lists_mirror(struct store *st, MDB_txn *txn, struct store_item *it)
 	    newer(it, &cur));
 }
 
+int store_lists_old(struct store *st, struct store_item *out, size_t max,
+    size_t *n)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	MDB_cursor_op op = MDB_FIRST;
+	int rc, r = MDB_NOTFOUND;
+
+	*n = 0;
+	if (!st->has_lists)
+		return STORE_OK;
+	if ((rc = store_txn_begin(st, MDB_RDONLY, &txn)) != STORE_OK)
+		return rc;
+	if ((r = mdb_cursor_open(txn, st->lists, &cur)) == 0)
+		for (; *n < max && (r = mdb_cursor_get(cur, &k, &v, op)) == 0;
+		    op = MDB_NEXT) {
+			struct store_item *it = &out[*n];
+			if (v.mv_size == 0 || ((const uint8_t *)v.mv_data)[0] !=
+			    LISTS_VERSION || entry_decode(&k, &v, it) != 0)
+				continue;
+			/* older than any change made since */
+			it->ev.time_us = 1;
+			store_uid_mint(it->ev.uid);
+			snprintf(it->ev.host, sizeof(it->ev.host), "%s",
+			    st->host);
+			(*n)++;
+		}
+	if (r != 0 && r != MDB_NOTFOUND)
+		rc = store_lmdb_fail("lists", r);
+	mdb_cursor_close(cur);
+	store_txn_end(st, txn);
+	return rc;
+}
+
 int store_lists_event(const uint8_t *p, size_t n, struct store_item *it)
 {
 	const uint8_t *nul = memchr(p, '\0', n);

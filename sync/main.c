@@ -145,6 +145,21 @@ static void run(struct sync *s)
 	}
 }
 
+/* Once a store, before anything is shipped: what it held from before
+ * the fleet joins the outbox (store_carry_over). */
+static void carry_over(struct sync *s)
+{
+	size_t supp, lists;
+	int rc = store_carry_over(s->stats.st, &supp, &lists);
+
+	if (rc != STORE_OK)
+		log_warn("carrying over what the store held before the fleet: "
+		    "%s (tried again at the next start)", store_strerror(rc));
+	else if (supp > 0 || lists > 0)
+		log_info("carried over from before the fleet into the outbox: "
+		    "%zu suppressions, %zu lists", supp, lists);
+}
+
 /* The config, and what -n says about it; the webhook secret read now,
  * while privileged. */
 static int load(const struct daemon_args *a, struct sync *s, char *err,
@@ -228,6 +243,8 @@ int main(int argc, char **argv)
 	if (s.hook != NULL && webhook_start(s.hook, &s.stats) < 0)
 		log_fatal("cannot start the webhook thread");
 	daemon_ready();
+	if (s.cfg.sync_database[0] != '\0')
+		carry_over(&s);
 	run(&s);
 	metrics_stop();
 	webhook_stop(s.hook);

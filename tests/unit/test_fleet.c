@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lmdb.h>
+
 #include "merge.h"
 #include "store.h"
 #include "unit.h"
@@ -216,7 +218,8 @@ START_TEST(mirror_once_any_order)
 	    STORE_OK);
 	ck_assert_int_eq(store_ref_put(st[0], ref, sizeof(ref), tok,
 	    sizeof(tok)), STORE_OK);
-	store_ref_wait(st[0]);	/* journaled, then committed */
+	/* journaled, then committed */
+	ck_assert_int_eq(store_ref_wait(st[0]), STORE_OK);
 	feed_of(0, 0, &f0);
 	ck_assert_uint_eq(f0.n, 2);
 	ck_assert_int_eq(f0.it[1].kind, STORE_KIND_REF);
@@ -264,7 +267,7 @@ START_TEST(mirror_reference)
 
 	ck_assert_int_eq(store_ref_put(st[0], ref, sizeof(ref), tok,
 	    sizeof(tok)), STORE_OK);
-	store_ref_wait(st[0]);
+	ck_assert_int_eq(store_ref_wait(st[0]), STORE_OK);
 	ck_assert_int_eq(store_ref_get(st[1], ref, sizeof(ref), got,
 	    sizeof(got), &len), STORE_ENOTFOUND);
 	feed_of(0, 0, &f);
@@ -499,6 +502,78 @@ START_TEST(registry_across_hosts)
 }
 END_TEST
 
+/* What store 0 held before the fleet (written as that version did: a
+ * "supp" entry with no merge state, a registry entry of the first
+ * format) is carried into its outbox once, and suppresses on store 1
+ * when mirrored; what was made since is not carried again. */
+START_TEST(carried_over_from_before_the_fleet)
+{
+	static const struct {
+		const char *dbi, *key, *val;
+		size_t klen, vlen;
+	} old[] = {
+		{ "supp", "old@example.com\0news", "\1\0\0\0\0\x6a\xb1\x3b\x80\5",
+		  20, 10 },
+		{ "supp", "all@example.com\0*", "\1\0\0\0\0\x6a\xb1\x3b\x80\2",
+		  17, 10 },
+		{ "lists", "news", "\1Old news\0About it", 4, 18 },
+	};
+	struct store_opts o = { 0, 0, 0, "h0" };
+	struct feed f;
+	char have[256];
+	size_t supp, lists, applied;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int n = 0;
+
+	ck_assert_int_eq(rec(0, STORE_UNSUBSCRIBE, "new@example.com", "news"),
+	    STORE_OK);
+	store_close(st[0]);
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 16);
+	ck_assert_int_eq(mdb_env_open(env, dir[0], 0, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
+		MDB_val k = { old[i].klen, (void *)old[i].key };
+		MDB_val v = { old[i].vlen, (void *)old[i].val };
+		ck_assert_int_eq(mdb_dbi_open(txn, old[i].dbi, 0, &dbi), 0);
+		ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	}
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	ck_assert_int_eq(store_open(dir[0], &o, &st[0]), STORE_OK);
+
+	ck_assert_int_eq(store_carry_over(st[0], &supp, &lists), STORE_OK);
+	ck_assert_uint_eq(supp, 2);
+	ck_assert_uint_eq(lists, 1);
+	feed_of(0, 1, &f);	/* past new@'s own event */
+	ck_assert_uint_eq(f.n, 3);
+	for (size_t i = 0; i < f.n; i++)
+		ck_assert_str_eq(f.it[i].ev.host, "h0");
+	ck_assert_uint_eq(f.it[1].ev.time, 1790000000);
+	ck_assert_int_eq(f.it[1].ev.source, STORE_SRC_IMPORT);
+	ck_assert_int_eq(store_mirror(st[1], f.it, f.n, NULL, 0, &applied),
+	    STORE_OK);
+	ck_assert_uint_eq(applied, 3);
+	ck_assert_int_eq(is_suppressed(1, "old@example.com", "news"), 1);
+	ck_assert_int_eq(is_suppressed(1, "all@example.com", "offers"), 1);
+	ck_assert_int_eq(is_suppressed(1, "old@example.com", "offers"), 0);
+	registry_of(1, "", have, sizeof(have));
+	ck_assert_str_eq(have, "news=Old news;");
+	/* here: the same suppressions, one carried event in history */
+	ck_assert_int_eq(is_suppressed(0, "old@example.com", "news"), 1);
+	ck_assert_int_eq(store_history(st[0], "old@example.com", count_cb, &n),
+	    STORE_OK);
+	ck_assert_int_eq(n, 1);
+	/* once */
+	ck_assert_int_eq(store_carry_over(st[0], &supp, &lists), STORE_OK);
+	ck_assert_uint_eq(supp + lists, 0);
+	feed_of(0, 4, &f);
+	ck_assert_uint_eq(f.n, 0);
+}
+END_TEST
+
 static Suite *fleet_suite(void)
 {
 	Suite *s = suite_create("fleet");
@@ -516,6 +591,7 @@ static Suite *fleet_suite(void)
 	tcase_add_loop_test(ts, registry_any_order, 0,
 	    sizeof(reg_cases) / sizeof(reg_cases[0]));
 	tcase_add_test(ts, registry_across_hosts);
+	tcase_add_test(ts, carried_over_from_before_the_fleet);
 	suite_add_tcase(s, tm);
 	suite_add_tcase(s, ts);
 	return s;

@@ -255,9 +255,46 @@ START_TEST(wait_sees_own_puts)
 			ck_assert_int_eq(store_ref_put(st, ref, sizeof(ref),
 			    tok, sizeof(tok)), STORE_OK);
 		}
-		store_ref_wait(st);
+		ck_assert_int_eq(store_ref_wait(st), STORE_OK);
 		ck_assert_int_eq(stored(st, (round + 1) * REFS),
 		    (round + 1) * REFS);
+	}
+	store_close(st);
+}
+END_TEST
+
+/* A store that cannot take them (its map at its limit): a wait says so
+ * instead of hanging, the close keeps the journal, and an open with
+ * room commits every reference from it. */
+START_TEST(a_full_store_keeps_the_journal)
+{
+	struct store_opts small = { 65536, 65536, 0, "here" };
+	uint8_t ref[16], tok[500];
+	struct store *st;
+	int i;
+
+	ck_assert_int_eq(store_open(dir, &small, &st), STORE_OK);
+	memset(tok, 'x', sizeof(tok));
+	for (i = 0; i < 400; i++) {
+		memset(ref, 0, sizeof(ref));
+		snprintf((char *)ref, sizeof(ref), "big-%d", i);
+		ck_assert_int_eq(store_ref_put(st, ref, sizeof(ref), tok,
+		    sizeof(tok)), STORE_OK);
+	}
+	ck_assert_int_eq(store_ref_wait(st), STORE_EIO);
+	store_close(st);
+	ck_assert_int_ge(journals(), 1);	/* what was not committed */
+	st = open_store();
+	ck_assert_uint_eq(store_replayed(st), 400);
+	ck_assert_int_eq(journals(), 0);
+	for (i = 0; i < 400; i++) {
+		uint8_t back[600];
+		size_t len;
+		memset(ref, 0, sizeof(ref));
+		snprintf((char *)ref, sizeof(ref), "big-%d", i);
+		ck_assert_msg(store_ref_get(st, ref, sizeof(ref), back,
+		    sizeof(back), &len) == STORE_OK, "%d: %s", i,
+		    store_strerror(-1));
 	}
 	store_close(st);
 }
@@ -275,6 +312,7 @@ static Suite *journal_suite(void)
 	tcase_add_test(tc, a_live_journal_is_not_taken);
 	tcase_add_test(tc, close_commits_and_removes);
 	tcase_add_test(tc, wait_sees_own_puts);
+	tcase_add_test(tc, a_full_store_keeps_the_journal);
 	suite_add_tcase(s, tc);
 	return s;
 }
