@@ -105,7 +105,7 @@ echo "crash: $KILLS SIGKILL restarts of both daemons; $(wc -l <"$T/acked_mail") 
 assert_eq "$missing" 0 "acknowledged unsubscribes lost"
 
 # A list's first mailing under SIGKILL: a recipient's mailto reference is
-# acknowledged once in the milter's journal and committed within 0.1 s;
+# acknowledged once in the milter's journal and committed within 0.5 s;
 # killed in between, the next start commits it from the journal.  Every
 # message Postfix relayed carries a reference that resolves.
 M=${CRASH_FIRST:-40}
