@@ -227,21 +227,33 @@ int store_soft_bounce(struct store *st, struct store_event *ev,
 	return group_commit(st, &me);
 }
 
-int store_record_batch(struct store *st, struct store_event *ev, size_t n,
-    int *results, int *changed)
+/* n changes to commit together, chained, zeroed; NULL when out of
+ * memory (said for store_strerror). */
+static struct store_pending *chain_new(size_t n)
 {
 	struct store_pending *p = calloc(n ? n : 1, sizeof(*p));
-	int rc = STORE_OK;
 
 	if (p == NULL) {
 		snprintf(store_errbuf, sizeof(store_errbuf), "out of memory");
-		return STORE_EIO;
+		return NULL;
 	}
+	for (size_t i = 0; i + 1 < n; i++)
+		p[i].next = &p[i + 1];
+	return p;
+}
+
+int store_record_batch(struct store *st, struct store_event *ev, size_t n,
+    int *results, int *changed)
+{
+	struct store_pending *p = chain_new(n);
+	int rc = STORE_OK;
+
+	if (p == NULL)
+		return STORE_EIO;
 	for (size_t i = 0; i < n; i++) {
 		p[i].ev = &ev[i];
 		p[i].orig = ev[i];
 		p[i].changed = &changed[i];
-		p[i].next = i + 1 < n ? &p[i + 1] : NULL;
 	}
 	if (n > 0)
 		commit_batch(st, p);
@@ -267,19 +279,16 @@ int store_record_single(struct store *st, struct store_event *ev,
 int store_commit_refs(struct store *st, const struct store_ref *refs,
     size_t n)
 {
-	struct store_pending *p = calloc(n ? n : 1, sizeof(*p));
+	struct store_pending *p = chain_new(n);
 	int rc = STORE_OK;
 
-	if (p == NULL) {
-		snprintf(store_errbuf, sizeof(store_errbuf), "out of memory");
+	if (p == NULL)
 		return STORE_EIO;
-	}
 	for (size_t i = 0; i < n; i++) {
 		p[i].ref = refs[i].ref;
 		p[i].reflen = refs[i].reflen;
 		p[i].tok = refs[i].tok;
 		p[i].toklen = refs[i].toklen;
-		p[i].next = i + 1 < n ? &p[i + 1] : NULL;
 	}
 	if (n > 0)
 		rc = group_commit(st, p);

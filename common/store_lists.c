@@ -227,39 +227,64 @@ int store_lists_mirror(struct store *st, MDB_txn *txn, struct store_item *it)
 	    newer(it, &cur));
 }
 
-int store_lists_old(struct store *st, struct store_item *out, size_t max,
-    size_t *n)
+/* Call fn with each registry entry that decodes, in name order, until
+ * it returns non-zero (1: stop); a STORE_* code. */
+static int each_entry(struct store *st,
+    int (*fn)(const MDB_val *v, struct store_item *it, void *arg), void *arg)
 {
-	MDB_txn *txn;
+	struct store_reader *rd;
+	struct store_item it;
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	MDB_cursor_op op = MDB_FIRST;
 	int rc, r = MDB_NOTFOUND;
 
-	*n = 0;
 	if (!st->has_lists)
 		return STORE_OK;
-	if ((rc = store_txn_begin(st, MDB_RDONLY, &txn)) != STORE_OK)
+	if ((rc = store_reader_get(st, 0, &rd)) != STORE_OK)
 		return rc;
-	if ((r = mdb_cursor_open(txn, st->lists, &cur)) == 0)
-		for (; *n < max && (r = mdb_cursor_get(cur, &k, &v, op)) == 0;
-		    op = MDB_NEXT) {
-			struct store_item *it = &out[*n];
-			if (v.mv_size == 0 || ((const uint8_t *)v.mv_data)[0] !=
-			    LISTS_VERSION || entry_decode(&k, &v, it) != 0)
-				continue;
-			/* older than any change made since */
-			it->ev.time_us = 1;
-			store_uid_mint(it->ev.uid);
-			snprintf(it->ev.host, sizeof(it->ev.host), "%s",
-			    st->host);
-			(*n)++;
-		}
+	if ((r = mdb_cursor_open(rd->txn, st->lists, &cur)) == 0)
+		for (; (r = mdb_cursor_get(cur, &k, &v, op)) == 0;
+		    op = MDB_NEXT)
+			if (entry_decode(&k, &v, &it) == 0 &&
+			    fn(&v, &it, arg) != 0)
+				break;
+	mdb_cursor_close(cur);
 	if (r != 0 && r != MDB_NOTFOUND)
 		rc = store_lmdb_fail("lists", r);
-	mdb_cursor_close(cur);
-	store_txn_end(st, txn);
+	store_reader_put(st, rd);
 	return rc;
+}
+
+/* What old_cb and live_cb fill. */
+struct gathered {
+	struct store *st;
+	void *out;
+	size_t max, *n;
+};
+
+/* each_entry: a first-format entry, as this host's change at 1 us. */
+static int old_cb(const MDB_val *v, struct store_item *it, void *arg)
+{
+	struct gathered *g = arg;
+	struct store_item *o = (struct store_item *)g->out + *g->n;
+
+	if (((const uint8_t *)v->mv_data)[0] != LISTS_VERSION)
+		return 0;
+	*o = *it;
+	o->ev.time_us = 1;	/* older than any change made since */
+	store_uid_mint(o->ev.uid);
+	snprintf(o->ev.host, sizeof(o->ev.host), "%s", g->st->host);
+	return ++*g->n == g->max;
+}
+
+int store_lists_old(struct store *st, struct store_item *out, size_t max,
+    size_t *n)
+{
+	struct gathered g = { st, out, max, n };
+
+	*n = 0;
+	return max > 0 ? each_entry(st, old_cb, &g) : STORE_OK;
 }
 
 int store_lists_event(const uint8_t *p, size_t n, struct store_item *it)
@@ -272,31 +297,23 @@ int store_lists_event(const uint8_t *p, size_t n, struct store_item *it)
 	return body_get(nul + 1, n - (size_t)(nul + 1 - p), it);
 }
 
+/* each_entry: a live entry's definition. */
+static int live_cb(const MDB_val *v, struct store_item *it, void *arg)
+{
+	struct gathered *g = arg;
+
+	(void)v;
+	if (it->removed)
+		return 0;
+	((struct store_listdef *)g->out)[(*g->n)++] = it->list;
+	return *g->n == g->max;
+}
+
 int store_lists_get(struct store *st, struct store_listdef *out, size_t max,
     size_t *n)
 {
-	struct store_reader *rd;
-	struct store_item it;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	MDB_cursor_op op = MDB_FIRST;
-	int rc, r = MDB_NOTFOUND;
+	struct gathered g = { st, out, max, n };
 
 	*n = 0;
-	if (!st->has_lists)
-		return STORE_OK;
-	if ((rc = store_reader_get(st, 0, &rd)) != STORE_OK)
-		return rc;
-	if ((r = mdb_cursor_open(rd->txn, st->lists, &cur)) != 0)
-		goto done;
-	for (; *n < max && (r = mdb_cursor_get(cur, &k, &v, op)) == 0;
-	    op = MDB_NEXT)
-		if (entry_decode(&k, &v, &it) == 0 && !it.removed)
-			out[(*n)++] = it.list;
-	mdb_cursor_close(cur);
-done:
-	if (r != 0 && r != MDB_NOTFOUND)
-		rc = store_lmdb_fail("lists", r);
-	store_reader_put(st, rd);
-	return rc;
+	return max > 0 ? each_entry(st, live_cb, &g) : STORE_OK;
 }

@@ -147,39 +147,45 @@ static pid_t acked_uncommitted(MDB_env **env, MDB_txn **txn)
 	return pid;
 }
 
-START_TEST(killed_before_commit_loses_nothing)
+/* A child acknowledged REFS references and was killed before their
+ * commit. */
+static void killed_uncommitted(void)
 {
 	MDB_env *env;
 	MDB_txn *txn;
 	pid_t pid = acked_uncommitted(&env, &txn);
-	struct store *st;
 
-	ck_assert_int_eq(journals(), 2);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
-	st = open_store();
+}
+
+/* The next open commits every one of them and removes the journals. */
+static void open_replays_all(void)
+{
+	struct store *st = open_store();
+
 	ck_assert_int_eq(stored(st, REFS), REFS);
 	ck_assert_int_eq(journals(), 0);
 	store_close(st);
+}
+
+START_TEST(killed_before_commit_loses_nothing)
+{
+	killed_uncommitted();
+	ck_assert_int_eq(journals(), 2);
+	open_replays_all();
 }
 END_TEST
 
 START_TEST(torn_tail_is_left_alone)
 {
-	MDB_env *env;
-	MDB_txn *txn;
-	pid_t pid = acked_uncommitted(&env, &txn);
-	struct store *st;
 	DIR *d;
 	struct dirent *e;
 	char path[512];
 
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
+	killed_uncommitted();
 	/* what a power loss can leave: garbage after the whole records */
 	ck_assert_ptr_nonnull(d = opendir(dir));
 	while ((e = readdir(d)) != NULL)
@@ -193,10 +199,7 @@ START_TEST(torn_tail_is_left_alone)
 			close(fd);
 		}
 	closedir(d);
-	st = open_store();
-	ck_assert_int_eq(stored(st, REFS), REFS);
-	ck_assert_int_eq(journals(), 0);
-	store_close(st);
+	open_replays_all();
 }
 END_TEST
 
