@@ -94,10 +94,7 @@ static int read_keys(FILE *fp, const char *path, struct keyring *kr,
 	return KEYRING_OK;
 }
 
-/* Open a file for reading only if it is a regular file: O_NONBLOCK, so
- * that a FIFO or a device named by mistake does not hang the open, and
- * fstat before the first read.  Returns the descriptor or -1. */
-static int open_regular(const char *path, char *err, size_t errsz)
+int keyring_open_regular(const char *path, char *err, size_t errsz)
 {
 	struct stat sb;
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -122,7 +119,7 @@ int keyring_open_private(const char *path, FILE **out, char *err,
 	int fd, rc;
 
 	*out = NULL;
-	if ((fd = open_regular(path, err, errsz)) < 0)
+	if ((fd = keyring_open_regular(path, err, errsz)) < 0)
 		return KEYRING_EIO;
 	if ((*out = fdopen(fd, "r")) == NULL) {
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));

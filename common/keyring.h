@@ -36,6 +36,11 @@ enum {
  */
 int keyring_load(const char *path, struct keyring **out, char *err,
     size_t errsz);
+/* Open a file read at start-up (a key, a certificate) only if it is a
+ * regular file: O_NONBLOCK, so that a FIFO or a device named by mistake
+ * does not hang the open, and fstat before the first read.  Returns the
+ * descriptor, or -1 with err. */
+int keyring_open_regular(const char *path, char *err, size_t errsz);
 /* Open a secret file for reading into *out: a regular file (a FIFO or a
  * device named by mistake never hangs the open) private to its owner.
  * KEYRING_OK, KEYRING_EPERM when group or others may read or write it,

@@ -15,22 +15,27 @@
 #include "httpd.h"
 #include "log.h"
 
-/* Read a PEM file for libmicrohttpd; NULL with err on failure. */
+/* Read a PEM file (a regular file: a FIFO would hang -n and start-up)
+ * for libmicrohttpd; NULL with err on failure. */
 static char *read_pem(const char *path, char *err, size_t errsz)
 {
-	FILE *fp = fopen(path, "re");
+	int fd = keyring_open_regular(path, err, errsz);
 	char *buf = NULL;
-	size_t n;
+	size_t len = 0;
+	ssize_t n = 1;
 
-	if (fp == NULL || (buf = calloc(1, 65536)) == NULL ||
-	    (n = fread(buf, 1, 65535, fp)) == 0) {
-		snprintf(err, errsz, "%s: %s", path,
-		    fp ? "empty or unreadable" : strerror(errno));
+	if (fd < 0)
+		return NULL;
+	if ((buf = calloc(1, 65536)) != NULL)
+		while (len < 65535 && (n = read(fd, buf + len, 65535 - len)) > 0)
+			len += (size_t)n;
+	if (buf == NULL || n < 0 || len == 0) {
+		snprintf(err, errsz, "%s: %s", path, n < 0 ? strerror(errno) :
+		    "empty or unreadable");
 		free(buf);
 		buf = NULL;
 	}
-	if (fp != NULL)
-		fclose(fp);
+	close(fd);
 	return buf;
 }
 

@@ -213,6 +213,8 @@ tls "$T/junk.pem" "$T/k1.pem"
 https_refuses "a junk certificate" "HTTPCertificate $T/junk.pem: not a PEM certificate"
 tls "$T/c1.pem" "$T/c2.pem"
 https_refuses "a certificate as the key" "HTTPKey $T/c2.pem: not a PEM private key"
+tls "$T/fifo" "$T/k1.pem"
+https_refuses "a FIFO as the certificate" "$T/fifo: not a regular file"
 echo "-n checks the HTTPS certificate and key: ok"
 
 # A daemon that should refuse to start but runs fails its test, with a
