@@ -413,6 +413,8 @@ int daemon_settle(const struct daemon_args *a, const struct config *cfg,
 {
 	struct store_opts so = { cfg->map_size, cfg->map_max, 0,
 		cfg->sync_host };
+	const char *why;
+	size_t n, left;
 	int rc;
 
 	if (become(a, a->user, err, errsz) < 0)
@@ -421,10 +423,12 @@ int daemon_settle(const struct daemon_args *a, const struct config *cfg,
 		snprintf(err, errsz, "store: %s", store_strerror(rc));
 		return -1;
 	}
-	if (store_replayed(*st) > 0)
+	if ((n = store_replayed(*st, &left, &why)) > 0)
 		log_warn("store: %zu mailto references from the journal of a "
-		    "process that stopped without committing them",
-		    store_replayed(*st));
+		    "process that stopped without committing them", n);
+	if (left > 0)
+		log_warn("store: %zu journals of stopped processes not "
+		    "committed, kept for the next start (%s)", left, why);
 	return 0;
 }
 

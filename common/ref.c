@@ -65,7 +65,8 @@ int ref_lookup(const struct keyring *kr, struct store *st,
 	rc = store_ref_get(st, ref, REF_LEN, bin, sizeof(bin), &len);
 	/* this process may have minted it moments ago: its journal is
 	 * committed within a commit's time (a failed commit: a tempfail) */
-	if (rc == STORE_ENOTFOUND && (rc = store_ref_wait(st)) == STORE_OK)
+	if (rc == STORE_ENOTFOUND &&
+	    (rc = store_ref_wait(st, ref, REF_LEN)) == STORE_OK)
 		rc = store_ref_get(st, ref, REF_LEN, bin, sizeof(bin), &len);
 	if (rc == STORE_ENOTFOUND)
 		return REF_ENOTFOUND;

@@ -185,20 +185,25 @@ int store_history(struct store *st, const char *address, store_event_fn fn,
 /* The "refs" database: a mailto reference (ref.h, its one user) -> the
  * sealed token it stands for.  put returns once the reference is in this
  * process's journal (store_journal.c: a crash of the process loses
- * nothing) and is committed in a group moments later; get returns
+ * nothing) and is committed in a group within 0.5 s; get returns
  * STORE_ENOTFOUND when the key is absent, STORE_ECORRUPT when the value
- * is longer than valsz; wait returns STORE_OK once every reference this
- * process put before the call is committed, STORE_EIO when a commit of
- * them failed. */
+ * is longer than valsz; wait, when the key is one this process put and
+ * has not committed, returns once it is (STORE_OK) or its commit failed
+ * (STORE_EIO), at once otherwise; flush commits what the journal holds
+ * and stops journaling (later puts commit at once): for a program that
+ * stops without closing the store. */
 int store_ref_put(struct store *st, const uint8_t *key, size_t keylen,
     const uint8_t *val, size_t len);
 int store_ref_get(struct store *st, const uint8_t *key, size_t keylen,
     uint8_t *val, size_t valsz, size_t *len);
-int store_ref_wait(struct store *st);
-/* How many references a stopped process had journaled and never
- * committed this open committed for it (with those committed already:
- * a journal is written over, not emptied). */
-size_t store_replayed(const struct store *st);
+int store_ref_wait(struct store *st, const uint8_t *key, size_t keylen);
+void store_ref_flush(struct store *st);
+/* What this open took over from the journals of stopped processes: the
+ * references committed (those committed already among them: a journal
+ * is written over, not emptied), and in *left the journals it could not
+ * commit, kept for the next open, *why the last one's reason. */
+size_t store_replayed(const struct store *st, size_t *left,
+    const char **why);
 
 /* Once (meta "carried"): what this store held before the fleet, made
  * this host's events for unsub-sync to ship: *supp suppressions, *lists

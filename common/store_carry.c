@@ -6,7 +6,9 @@
  * (time 1 us: a later change anywhere wins).  Applied as another host's
  * events are (store_mirror): here they change nothing but the history
  * and the feed, elsewhere they suppress as they did here.  Meta "carried"
- * says it was done, in the transaction of the last batch. */
+ * says it was done, in the transaction of the last batch.  Exceptions to
+ * "*" came with the fleet (no version had one without merge state): none
+ * to carry. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,9 +52,12 @@ static int carry_one(struct store *st, MDB_txn *txn, const MDB_val *k,
 	memcpy(ev->address, p, alen);
 	memcpy(ev->scope, nul + 1, slen);
 	ev->action = STORE_UNSUBSCRIBE;
-	ev->time = store_get_u64(sv + 1);
+	/* what event_ok and the merge rule want of any event: a time, a
+	 * source of this version (an unknown one was "manual" then too) */
+	ev->time = store_get_u64(sv + 1) ? store_get_u64(sv + 1) : 1;
 	ev->time_us = ev->time * 1000000;
-	ev->source = (enum store_source)sv[9];
+	ev->source = sv[9] >= 1 && sv[9] <= STORE_SRC_LAST ?
+	    (enum store_source)sv[9] : STORE_SRC_MANUAL;
 	snprintf(ev->detail, sizeof(ev->detail), "%s", CARRY_DETAIL);
 	store_uid_mint(ev->uid);
 	snprintf(ev->host, sizeof(ev->host), "%s", st->host);
@@ -78,6 +83,10 @@ static int gather(struct store *st, struct carry *c)
 		while ((r = mdb_cursor_get(cur, &k, &v, op)) == 0) {
 			op = MDB_NEXT;
 			if (c->n == CARRY_BATCH) {
+				if (k.mv_size > sizeof(c->next)) {
+					r = MDB_CORRUPTED;	/* no such key */
+					break;
+				}
 				memcpy(c->next, k.mv_data, k.mv_size);
 				c->nextlen = k.mv_size;
 				break;

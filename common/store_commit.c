@@ -170,11 +170,11 @@ static int group_commit(struct store *st, struct store_pending *me)
 	struct store_pending **tail;
 
 	pthread_mutex_lock(&st->lock);
-	for (tail = &st->queue; *tail != NULL; tail = &(*tail)->next)
-		;
-	*tail = me;
-	for (struct store_pending *p = me; p != NULL; p = p->next)
+	*st->tail = me;
+	for (tail = &me->next; *tail != NULL; tail = &(*tail)->next)
 		st->queued++;
+	st->queued++;
+	st->tail = tail;	/* a journal's chain is not walked again */
 	pthread_cond_signal(&st->arrived);
 	while (!me->done && st->committing)
 		pthread_cond_wait(&st->cond, &st->lock);
@@ -187,6 +187,7 @@ static int group_commit(struct store *st, struct store_pending *me)
 		batch = st->queue;
 		st->last_batch = st->queued;
 		st->queue = NULL;
+		st->tail = &st->queue;
 		st->queued = 0;
 		pthread_mutex_unlock(&st->lock);
 		t0 = mono_ns();

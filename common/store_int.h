@@ -129,7 +129,7 @@ struct store {
 	pthread_mutex_t lock;		/* group commit queue */
 	pthread_cond_t cond;		/* a commit is done */
 	pthread_cond_t arrived;		/* a change is queued */
-	struct store_pending *queue;
+	struct store_pending *queue, **tail;	/* tail: the last next */
 	int committing;
 	int queued, last_batch;
 	int64_t last_ns;		/* the last commit's time */
@@ -283,12 +283,13 @@ int store_commit_refs(struct store *st, const struct store_ref *refs,
 /* store_journal.c: references acknowledged once written to this
  * process's journal, committed by its flusher.  init sets st->journal;
  * put returns STORE_OK, STORE_EIO (store_strerror says why) or 1 when
- * this process cannot journal (the caller commits the reference itself);
- * replay commits and removes what crashed processes left; close commits
- * what is left and removes the files. */
+ * this process cannot journal or its commits fail (the caller commits
+ * the reference itself); replay commits and removes what crashed
+ * processes left (what it cannot commit is kept, store_replayed says
+ * so); close commits what is left and removes the files. */
 int store_journal_init(struct store *st);
 int store_journal_put(struct store *st, const struct store_ref *r);
-int store_journal_replay(struct store *st);
+void store_journal_replay(struct store *st);
 void store_journal_close(struct store *st);
 
 /* store_lists.c: the registry's entries of the first format (before the

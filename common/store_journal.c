@@ -9,8 +9,11 @@
  * appended in groups (synced, sharing store_record's group commit) and
  * starts the file over.  Two files, used in turn: writers append to one
  * while the other's references are committed.  The process holds
- * flock(LOCK_EX) on its files while open; a writable store_open replays
- * and removes those no live process holds (a crashed one's).
+ * flock(LOCK_EX) on its files while open (taken before the file gets its
+ * journal- name, so no other process can take it first); a writable
+ * store_open replays and removes those no live process holds (a crashed
+ * one's).  While commits fail, nothing more is journaled: a reference is
+ * committed at once, and its caller sees the store's error.
  *
  * What a power loss costs: the references appended and not yet
  * committed (at most FLUSH_NS and a commit's time).  Their messages went out;
@@ -33,6 +36,8 @@
 #include "store_int.h"
 
 #define JOURNAL_PREFIX "journal-"
+#define HIDDEN_PREFIX ".journal-"	/* being created: not to replay */
+#define REPLAY_CHUNK 4096		/* references a replay commits at once */
 #define REC_HEAD 4		/* 'R' | reflen | toklen (2, big-endian) */
 #define REC_CHECK 8		/* SHA-256 of the rest, its first bytes */
 #define REC_MAX (REC_HEAD + STORE_REF_MAX + TOKEN_BIN_MAX + REC_CHECK)
@@ -57,7 +62,11 @@ struct store_journal {
 	int cur;			/* the file writers append to */
 	uint64_t appended, committed;	/* references, for store_ref_wait */
 	size_t replayed;		/* references store_open took over */
+	size_t left;			/* journals it could not commit */
+	char why[STORE_ERR_MAX];	/* the last one's reason */
 	unsigned failed;		/* commits that failed */
+	int stuck;			/* the last commit failed */
+	int stopped;			/* store_ref_flush: journal no more */
 	int idle;			/* the flusher waits for a reference */
 	int waiters;			/* store_ref_wait callers */
 	int started, stop, done;
@@ -114,11 +123,16 @@ static size_t rec_decode(const uint8_t *b, size_t avail, struct store_ref *r)
 int store_journal_init(struct store *st)
 {
 	struct store_journal *j = calloc(1, sizeof(*j));
+	pthread_condattr_t ca;
 
 	if (j == NULL)
 		return STORE_EIO;
 	pthread_mutex_init(&j->mu, NULL);
-	pthread_cond_init(&j->more, NULL);
+	/* the flusher's timed waits: a clock stepped back stalls nothing */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->more, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&j->flushed, NULL);
 	j->fd[0] = j->fd[1] = -1;
 	st->journal = j;
@@ -136,13 +150,14 @@ static int flush_file(struct store *st, struct store_journal *j, int k)
 		pthread_mutex_unlock(&j->mu);
 		rc = store_commit_refs(st, j->recs[k], j->n[k]);
 		pthread_mutex_lock(&j->mu);
+		j->stuck = rc != STORE_OK;
 		if (rc == STORE_OK || j->stop) {
 			break;
 		} else {
+			struct timespec ts;
 			j->failed++;	/* waiters stop waiting */
 			pthread_cond_broadcast(&j->flushed);
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
+			clock_gettime(CLOCK_MONOTONIC, &ts);
 			ts.tv_sec++;
 			pthread_cond_timedwait(&j->more, &j->mu, &ts);
 		}
@@ -192,7 +207,7 @@ static void *flusher(void *arg)
 		if (j->n[j->cur] == 0)
 			break;	/* stopping, everything committed */
 		gather(j, &last);
-		clock_gettime(CLOCK_REALTIME, &last);
+		clock_gettime(CLOCK_MONOTONIC, &last);
 		k = j->cur;
 		/* writers go on in the other file, emptied last round */
 		j->cur = !k;
@@ -220,32 +235,50 @@ static int journal_unstart(struct store_journal *j)
 	return -1;
 }
 
+/* Create journal file k, locked, under a name replay passes over, then
+ * give it its name: no other process can lock it first.  0 or -1. */
+static int journal_file(struct store *st, struct store_journal *j, int k,
+    const char *name)
+{
+	char hidden[4096];
+	struct stat dsb;
+
+	if (asprintf(&j->path[k], "%s/" JOURNAL_PREFIX "%s%d-%ld", st->dir,
+	    name, k, (long)getpid()) < 0) {
+		j->path[k] = NULL;
+		return -1;
+	}
+	snprintf(hidden, sizeof(hidden), "%s/" HIDDEN_PREFIX "%s%d-%ld",
+	    st->dir, name, k, (long)getpid());
+	if ((j->fd[k] = open(hidden, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0660)) < 0)
+		return -1;
+	/* root's (unsubctl) belong to the store's owner, as data.mdb does:
+	 * whoever runs next may replay them */
+	if (flock(j->fd[k], LOCK_EX | LOCK_NB) < 0 || (geteuid() == 0 &&
+	    stat(st->dir, &dsb) == 0 &&
+	    fchown(j->fd[k], dsb.st_uid, dsb.st_gid) < 0) ||
+	    rename(hidden, j->path[k]) < 0) {
+		unlink(hidden);
+		close(j->fd[k]);
+		j->fd[k] = -1;
+		return -1;
+	}
+	return 0;
+}
+
 /* Create this process's two files (held with flock) and the flusher. */
 static int journal_start(struct store *st, struct store_journal *j)
 {
 	uint8_t uid[STORE_UID_LEN];
 	char name[64];
-	struct stat dsb;
 
 	store_uid_mint(uid);	/* its random half names the files */
-	snprintf(name, sizeof(name), JOURNAL_PREFIX "%02x%02x%02x%02x%02x-",
-	    uid[8], uid[9], uid[10], uid[11], uid[12]);
-	for (int k = 0; k < 2; k++) {
-		if (asprintf(&j->path[k], "%s/%s%d-%ld", st->dir, name, k,
-		    (long)getpid()) < 0) {
-			j->path[k] = NULL;
+	snprintf(name, sizeof(name), "%02x%02x%02x%02x%02x-", uid[8], uid[9],
+	    uid[10], uid[11], uid[12]);
+	for (int k = 0; k < 2; k++)
+		if (journal_file(st, j, k, name) < 0)
 			return journal_unstart(j);
-		}
-		j->fd[k] = open(j->path[k], O_WRONLY | O_CREAT | O_EXCL |
-		    O_CLOEXEC, 0660);
-		if (j->fd[k] < 0 || flock(j->fd[k], LOCK_EX | LOCK_NB) < 0)
-			return journal_unstart(j);
-		/* root's (unsubctl) belong to the store's owner, as
-		 * data.mdb does: whoever runs next may replay them */
-		if (geteuid() == 0 && stat(st->dir, &dsb) == 0 &&
-		    fchown(j->fd[k], dsb.st_uid, dsb.st_gid) < 0)
-			return journal_unstart(j);
-	}
 	if (pthread_create(&j->tid, NULL, flusher, st) != 0)
 		return journal_unstart(j);
 	pthread_setname_np(j->tid, "unsub-journal");	/* top -H, perf */
@@ -264,8 +297,9 @@ int store_journal_put(struct store *st, const struct store_ref *r)
 	if (j == NULL || n == 0)
 		return 1;
 	pthread_mutex_lock(&j->mu);
-	if (!j->started && (j->path[0] != NULL || journal_start(st, j) < 0)) {
-		rc = 1;		/* no journal here: tried once */
+	if (j->stuck || j->stopped || (!j->started && (j->path[0] != NULL ||
+	    journal_start(st, j) < 0))) {
+		rc = 1;		/* commits fail, or no journal: at once */
 		goto out;
 	}
 	k = j->cur;
@@ -292,30 +326,71 @@ out:
 	return rc;
 }
 
-int store_ref_wait(struct store *st)
+/* Is key among the references this process journaled and has not
+ * committed?  With j->mu held. */
+static int pending(const struct store_journal *j, const uint8_t *key,
+    size_t keylen)
+{
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < j->n[k]; i++)
+			if (j->recs[k][i].reflen == keylen &&
+			    memcmp(j->recs[k][i].ref, key, keylen) == 0)
+				return 1;
+	return 0;
+}
+
+int store_ref_wait(struct store *st, const uint8_t *key, size_t keylen)
 {
 	struct store_journal *j = st->journal;
 	uint64_t want;
 	unsigned failed;
-	int rc;
+	int rc = STORE_OK;
 
 	if (j == NULL)
 		return STORE_OK;
 	pthread_mutex_lock(&j->mu);
-	want = j->appended;
-	failed = j->failed;
-	j->waiters++;
-	pthread_cond_signal(&j->more);	/* now, not at the next interval */
-	while (j->started && !j->done && j->committed < want &&
-	    j->failed == failed)
-		pthread_cond_wait(&j->flushed, &j->mu);
-	j->waiters--;
-	rc = !j->started || j->committed >= want ? STORE_OK : STORE_EIO;
+	/* only for one of ours: an unknown reference forces no commit */
+	if (j->started && pending(j, key, keylen)) {
+		want = j->appended;
+		failed = j->failed;
+		j->waiters++;
+		pthread_cond_signal(&j->more);	/* now, not in 0.5 s */
+		while (!j->done && j->committed < want && j->failed == failed)
+			pthread_cond_wait(&j->flushed, &j->mu);
+		j->waiters--;
+		rc = j->committed >= want ? STORE_OK : STORE_EIO;
+	}
 	pthread_mutex_unlock(&j->mu);
 	if (rc != STORE_OK)
 		snprintf(store_errbuf, sizeof(store_errbuf), "mailto references "
 		    "of this process are not committed yet (the store fails)");
 	return rc;
+}
+
+/* Stop the flusher once it has committed what it can; remove the files
+ * it emptied (the others are replayed later). */
+static void journal_stop(struct store_journal *j)
+{
+	pthread_mutex_lock(&j->mu);
+	j->stop = j->stopped = 1;
+	pthread_cond_signal(&j->more);
+	pthread_mutex_unlock(&j->mu);
+	if (j->started)
+		pthread_join(j->tid, NULL);
+	j->started = 0;
+	for (int k = 0; k < 2; k++)
+		if (j->fd[k] >= 0) {
+			if (j->n[k] == 0)
+				unlink(j->path[k]);
+			close(j->fd[k]);
+			j->fd[k] = -1;
+		}
+}
+
+void store_ref_flush(struct store *st)
+{
+	if (st != NULL && st->journal != NULL)
+		journal_stop(st->journal);
 }
 
 void store_journal_close(struct store *st)
@@ -324,17 +399,8 @@ void store_journal_close(struct store *st)
 
 	if (j == NULL)
 		return;
-	pthread_mutex_lock(&j->mu);
-	j->stop = 1;
-	pthread_cond_signal(&j->more);
-	pthread_mutex_unlock(&j->mu);
-	if (j->started)
-		pthread_join(j->tid, NULL);
+	journal_stop(j);
 	for (int k = 0; k < 2; k++) {
-		if (j->fd[k] >= 0 && j->n[k] == 0)
-			unlink(j->path[k]);	/* else replayed later */
-		if (j->fd[k] >= 0)
-			close(j->fd[k]);
 		free(j->path[k]);
 		free(j->recs[k]);
 	}
@@ -345,90 +411,104 @@ void store_journal_close(struct store *st)
 	st->journal = NULL;
 }
 
-/* Read the whole records fd holds (at most REPLAY_MAX bytes) into
- * *refs: 0, or -1. */
-static int replay_read(int fd, struct store_ref **refs, size_t *n)
+/* Commit the whole records fd holds, REPLAY_CHUNK at a time: *n of
+ * them.  A STORE_* code; STORE_EIO with the reason when the file cannot
+ * be read whole. */
+static int replay_file(struct store *st, int fd, size_t *n)
 {
-	struct store_ref r, *a;
+	struct store_ref *refs = malloc(REPLAY_CHUNK * sizeof(*refs));
 	struct stat sb;
-	uint8_t *b;
-	size_t off = 0, len, cap = 0, at, used = 0;
-	ssize_t got;
+	uint8_t *b = NULL;
+	size_t off = 0, len = 0, at = 0, used = 1, k = 0;
+	ssize_t got = 1;
+	int rc = STORE_OK;
 
-	*refs = NULL;
 	*n = 0;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	if (refs == NULL || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
 	    (size_t)sb.st_size > REPLAY_MAX ||
 	    (b = malloc((size_t)sb.st_size + 1)) == NULL)
-		return -1;
-	len = (size_t)sb.st_size;
-	while (off < len && (got = pread(fd, b + off, len - off,
+		got = -1;
+	else
+		len = (size_t)sb.st_size;
+	while (got > 0 && off < len && (got = pread(fd, b + off, len - off,
 	    (off_t)off)) > 0)
 		off += (size_t)got;
-	for (at = 0; at < off && (used = rec_decode(b + at, off - at,
-	    &r)) > 0; at += used) {
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 64;
-			if ((a = realloc(*refs, cap * sizeof(*a))) == NULL)
-				break;
-			*refs = a;
+	if (got < 0 || off < len) {
+		snprintf(store_errbuf, sizeof(store_errbuf), "%s",
+		    refs == NULL || b == NULL ? "larger than 64 MiB, or out of "
+		    "memory" : "cannot be read whole");
+		rc = STORE_EIO;
+	}
+	while (rc == STORE_OK && used > 0) {
+		used = at < off ? rec_decode(b + at, off - at, &refs[k]) : 0;
+		at += used;
+		k += used > 0;
+		if ((k == REPLAY_CHUNK || (used == 0 && k > 0)) &&
+		    (rc = store_commit_refs(st, refs, k)) == STORE_OK) {
+			*n += k;
+			k = 0;
 		}
-		(*refs)[(*n)++] = r;
 	}
 	free(b);
-	return at < off && used > 0 ? -1 : 0;
+	free(refs);
+	return rc;
 }
 
-/* Replay and remove one journal no live process holds. */
-static int replay_one(struct store *st, const char *path)
+/* Replay and remove one journal no live process holds; one that is being
+ * created and was left (its creator died first) holds nothing: removed. */
+static void replay_one(struct store *st, const char *path, int hidden)
 {
-	struct store_ref *refs;
+	struct store_journal *j = st->journal;
 	struct stat a, b;
 	size_t n;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK),
-	    rc = STORE_OK;
+	    rc;
 
 	if (fd < 0)
-		return STORE_OK;	/* gone, or another user's: theirs */
+		return;		/* gone, or another user's: theirs */
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &a) < 0 ||
 	    lstat(path, &b) < 0 || a.st_ino != b.st_ino ||
 	    a.st_dev != b.st_dev) {
 		close(fd);
-		return STORE_OK;	/* a live writer's, or replayed */
+		return;		/* a live writer's, or replayed */
 	}
-	if (replay_read(fd, &refs, &n) == 0) {
-		rc = n > 0 ? store_commit_refs(st, refs, n) : STORE_OK;
-		if (rc == STORE_OK) {
-			unlink(path);
-			st->journal->replayed += n;
-		}
+	if (hidden || (rc = replay_file(st, fd, &n)) == STORE_OK) {
+		unlink(path);
+		j->replayed += hidden ? 0 : n;
+	} else {
+		j->left++;	/* kept, to be tried at the next open */
+		snprintf(j->why, sizeof(j->why), "%.200s: %.300s", path,
+		    store_strerror(rc));
 	}
-	free(refs);
 	close(fd);
-	return rc;
 }
 
-size_t store_replayed(const struct store *st)
+size_t store_replayed(const struct store *st, size_t *left,
+    const char **why)
 {
-	return st->journal != NULL ? st->journal->replayed : 0;
+	const struct store_journal *j = st->journal;
+
+	*left = j != NULL ? j->left : 0;
+	*why = j != NULL ? j->why : "";
+	return j != NULL ? j->replayed : 0;
 }
 
-int store_journal_replay(struct store *st)
+void store_journal_replay(struct store *st)
 {
 	DIR *d = opendir(st->dir);
 	struct dirent *e;
 	char path[4096];
-	int rc = STORE_OK;
 
 	if (d == NULL)
-		return STORE_OK;	/* store_open said why, if it matters */
-	while (rc == STORE_OK && (e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, JOURNAL_PREFIX,
-		    sizeof(JOURNAL_PREFIX) - 1) == 0) {
-			snprintf(path, sizeof(path), "%s/%s", st->dir,
-			    e->d_name);
-			rc = replay_one(st, path);
-		}
+		return;		/* store_open said why, if it matters */
+	while ((e = readdir(d)) != NULL) {
+		int hidden = strncmp(e->d_name, HIDDEN_PREFIX,
+		    sizeof(HIDDEN_PREFIX) - 1) == 0;
+		if (!hidden && strncmp(e->d_name, JOURNAL_PREFIX,
+		    sizeof(JOURNAL_PREFIX) - 1) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", st->dir, e->d_name);
+		replay_one(st, path, hidden);
+	}
 	closedir(d);
-	return rc;
 }

@@ -279,6 +279,7 @@ static void init_locks(struct store *st)
 	pthread_rwlock_init(&st->resize, &ra);
 	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&st->lock, NULL);
+	st->tail = &st->queue;
 	pthread_cond_init(&st->cond, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -413,9 +414,11 @@ int store_open(const char *dir, const struct store_opts *opts,
 	if ((rc = env_open(st)) != STORE_OK)
 		goto fail;
 	/* references a crashed process acknowledged and never committed */
-	if (!opts->read_only && ((rc = store_journal_init(st)) != STORE_OK ||
-	    (rc = store_journal_replay(st)) != STORE_OK))
-		goto fail;
+	if (!opts->read_only) {
+		if ((rc = store_journal_init(st)) != STORE_OK)
+			goto fail;
+		store_journal_replay(st);
+	}
 	*out = st;
 	return STORE_OK;
 fail:

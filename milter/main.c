@@ -241,8 +241,10 @@ int main(int argc, char **argv)
 	/* Stop now: every unsubscribe was committed and synced before its
 	 * reply, so a session cut short was never acknowledged and the MTA
 	 * tries again.  The store stays open (session threads may be in a
-	 * transaction); exit releases it, removes the pidfile and the
-	 * socket if it is still ours. */
+	 * transaction: a reference they register now is committed at once);
+	 * exit releases it, removes the pidfile and the socket if it is
+	 * still ours. */
 	log_info("stopping on signal %d", sig);
+	store_ref_flush(the_store);	/* the references, journal removed */
 	return 0;
 }

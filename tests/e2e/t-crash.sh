@@ -130,6 +130,11 @@ while kill -0 "$fs" 2>/dev/null && [ $k -lt 200 ]; do
 	k=$((k + 1))
 done
 reap "$fs" 600
+# once more, after the last message: its references too come from the
+# journal of a killed milter, not from one still running
+kill -KILL "$MILTER_PID" 2>/dev/null || true
+reap "$MILTER_PID" 10
+milter_start
 relayed=0 unresolved=0
 for f in $(sink_msgs); do
 	to=$(sed -n 's/^To: *<\{0,1\}\(first[0-9]*@crash\.example\).*/\1/p' "$f" | head -n 1)
@@ -145,3 +150,13 @@ echo "first mailing: $k SIGKILL restarts of the milter; $relayed of $M" \
     "starts committed a killed milter's references; $unresolved unresolved"
 [ "$relayed" -gt 0 ] || fail "no message of the first mailing was relayed"
 assert_eq "$unresolved" 0 "relayed messages whose mailto reference does not resolve"
+# A clean stop commits the journal and removes it.
+send --from news@sender.example --to last@crash.example \
+    --header "X-Unsub-List: news" --body "last" || fail "last send"
+assert_eq "$(ls "$T/db" | grep -c '^journal-' || true)" 2 "journal files while the milter runs"
+kill -TERM "$MILTER_PID"
+reap "$MILTER_PID" 10
+assert_eq "$(ls "$T/db" | grep -c journal || true)" 0 "journal files after a clean stop"
+m=$(grep -o 'mailto:unsubscribe+[A-Za-z0-9]*@unsub\.example\.com' "$(sink_msgs | tail -n 1)" | head -n 1)
+assert_match "^address: +last@crash.example$" "$(ctl decode "$m" 2>&1 | grep '^address')" \
+    "the last reference, committed at the stop"

@@ -219,7 +219,8 @@ START_TEST(mirror_once_any_order)
 	ck_assert_int_eq(store_ref_put(st[0], ref, sizeof(ref), tok,
 	    sizeof(tok)), STORE_OK);
 	/* journaled, then committed */
-	ck_assert_int_eq(store_ref_wait(st[0]), STORE_OK);
+	ck_assert_int_eq(store_ref_wait(st[0], ref, sizeof(ref)),
+	    STORE_OK);
 	feed_of(0, 0, &f0);
 	ck_assert_uint_eq(f0.n, 2);
 	ck_assert_int_eq(f0.it[1].kind, STORE_KIND_REF);
@@ -267,7 +268,8 @@ START_TEST(mirror_reference)
 
 	ck_assert_int_eq(store_ref_put(st[0], ref, sizeof(ref), tok,
 	    sizeof(tok)), STORE_OK);
-	ck_assert_int_eq(store_ref_wait(st[0]), STORE_OK);
+	ck_assert_int_eq(store_ref_wait(st[0], ref, sizeof(ref)),
+	    STORE_OK);
 	ck_assert_int_eq(store_ref_get(st[1], ref, sizeof(ref), got,
 	    sizeof(got), &len), STORE_ENOTFOUND);
 	feed_of(0, 0, &f);

@@ -199,7 +199,8 @@ START_TEST(bad_fields_and_refs)
 	ck_assert_int_eq(store_ref_put(st, ref, sizeof(ref), tok,
 	    sizeof(tok)), STORE_OK);
 	/* journaled, then committed */
-	ck_assert_int_eq(store_ref_wait(st), STORE_OK);
+	ck_assert_int_eq(store_ref_wait(st, ref, sizeof(ref)),
+	    STORE_OK);
 	ck_assert_int_eq(store_ref_get(st, ref, sizeof(ref), back,
 	    sizeof(back), &len), STORE_OK);
 	ck_assert_uint_eq(len, sizeof(tok));
