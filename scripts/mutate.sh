@@ -85,12 +85,16 @@ table() {
 + e->add_lup = 1;
 @ journal-unreplayed common/store_journal.c | a stopped process's journal is never replayed: mailto references it acknowledged are lost
 % build/tests/test_journal tests/e2e/t-crash.sh
-- \t\t\trc = replay_one(st, path);
-+ \t\t\trc = path[0] ? STORE_OK : replay_one(st, path);
+- \t\treplay_one(st, path, hidden);
++ \t\tif (hidden)\n\t\t\treplay_one(st, path, hidden);
 @ journal-taken common/store_journal.c | a live process's journal is replayed and removed by another: its later references go to a removed file
 % build/tests/test_journal
 - if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &a) < 0 ||
 + if (fstat(fd, &a) < 0 ||
+@ journal-unflushed milter/main.c | the milter stops without committing its journal: every restart replays it and warns
+% tests/e2e/t-crash.sh
+- \tstore_ref_flush(the_store);
++ \t(void)the_store;
 EOF
 }
 
