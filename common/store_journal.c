@@ -46,7 +46,7 @@
  * no wake-up of the flusher a reference, and fewer, larger commits.  A
  * reference's key is a hash, so a commit rewrites most leaf pages of the
  * tree it touches; the first mailing's figure against a repeat one (16
- * connections) was 0.74-0.81 at 0.1 s, 0.78-0.84 at 0.25 s, 0.89-0.90 at
+ * connections) was 0.74-0.81 at 0.1 s, 0.78-0.84 at 0.25 s, 0.80-0.90 at
  * 0.5 s. */
 #define FLUSH_NS 500000000
 
