@@ -6,7 +6,8 @@
 # exception to all lists made on one host, held and ended on another;
 # PostgreSQL stopped and restarted with nothing lost; kill -9 of
 # unsub-sync mid-batch; a new host bootstraps (tempfailing list mail until
-# then, and again when stale); clock skew; -n and run-time errors.
+# then, and again when stale); clock skew; -n and run-time errors; a
+# store from before the fleet carried into the outbox once.
 . "$(dirname "$0")/../common.sh"
 . "$(dirname "$0")/lib.sh"
 
@@ -161,4 +162,28 @@ sync_kill d
 sleep 3
 mail d list other@example.com tempfail "suppression list out of date, try again later"
 hctl d add stale@example.com >/dev/null || fail "a stale host stopped recording"
+# 8. a store from before the fleet (a suppression without merge state and
+# a registry entry of the first format, written with mdb_load as that
+# version wrote them) is carried into the outbox at the first start
+host_env e "$DB" </dev/null
+hctl e add seed@example.com --list news >/dev/null
+hexof() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+old=$(hexof old@example.com)00$(hexof news)
+printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n %s\n 01000000006ab13b8005\nDATA=END\n' \
+    "$old" | mdb_load -s supp "$T/h/e/db" || fail "mdb_load supp"
+printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n %s\n 01%s00%s\nDATA=END\n' \
+    "$(hexof oldlist)" "$(hexof 'Old list')" "$(hexof 'From before')" |
+    mdb_load -s lists "$T/h/e/db" || fail "mdb_load lists"
+sync_start e
+everywhere "a b" old@example.com news
+wait_until 20 "oldlist on b" sh -c "'$B/unsubctl' -c '$T/h/b/conf' lists | grep -q oldlist"
+grep -q "carried over from before the fleet into the outbox: 1 suppressions, 1 lists" "$T/h/e/sync.log" ||
+    fail "e did not say what it carried: $(cat "$T/h/e/sync.log")"
+assert_eq "$(psql_q 5432 "select source || ' ' || time from unsub_event where address = 'old@example.com'")" \
+    "import 1790000000000000" "the carried event keeps its source and time"
+sync_kill e
+sync_start e
+wait_until 20 "e connected again" sh -c "[ \$(grep -c 'connected to PostgreSQL' '$T/h/e/sync.log') = 2 ]"
+assert_eq "$(grep -c 'carried over' "$T/h/e/sync.log")" 1 "carried over once"
+
 echo "--- a's unsub-sync"; cat "$T/h/a/sync.log"
