@@ -1,9 +1,10 @@
 /* ref.c - the mailto reference, in one place: its hash (over token_mac),
  * its text in the mailbox's local part ("local+REF@domain", REF_TEXT
  * base32 characters, any case on the way back), its registration in the
- * store's "refs" database (journaled: store_journal.c) and its lookup.  The store maps REF to the first
- * token sealed for (address, list, scope); a lookup keeps that token only
- * when it opens and hashes back to REF. */
+ * store's "refs" database (journaled: store_journal.c) and its lookup.
+ * The store maps REF to the first token sealed for (address, list,
+ * scope); a lookup keeps that token only when it opens and hashes back
+ * to REF. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>

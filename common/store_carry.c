@@ -54,7 +54,8 @@ static int carry_one(struct store *st, MDB_txn *txn, const MDB_val *k,
 	ev->action = STORE_UNSUBSCRIBE;
 	/* what event_ok and the merge rule want of any event: a time, a
 	 * source of this version (an unknown one was "manual" then too) */
-	ev->time = store_get_u64(sv + 1) ? store_get_u64(sv + 1) : 1;
+	ev->time = store_get_u64(sv + 1);
+	ev->time += ev->time == 0;
 	ev->time_us = ev->time * 1000000;
 	ev->source = sv[9] >= 1 && sv[9] <= STORE_SRC_LAST ?
 	    (enum store_source)sv[9] : STORE_SRC_MANUAL;

@@ -139,6 +139,9 @@ struct store {
 	struct store_journal *journal;	/* writable opens: references */
 };
 
+/* A condition variable whose timed waits run on CLOCK_MONOTONIC: a
+ * clock stepped back stalls nothing. */
+void store_cond_monotonic(pthread_cond_t *c);
 /* This thread's error text for store_strerror. */
 extern __thread char store_errbuf[STORE_ERR_MAX];
 

@@ -66,10 +66,11 @@ struct store_journal {
 	char why[STORE_ERR_MAX];	/* the last one's reason */
 	unsigned failed;		/* commits that failed */
 	int stuck;			/* the last commit failed */
-	int stopped;			/* store_ref_flush: journal no more */
 	int idle;			/* the flusher waits for a reference */
 	int waiters;			/* store_ref_wait callers */
-	int started, stop, done;
+	int started, done;
+	int stop;			/* closing, or store_ref_flush: no
+					 * more journaling */
 	pthread_t tid;
 };
 
@@ -123,16 +124,11 @@ static size_t rec_decode(const uint8_t *b, size_t avail, struct store_ref *r)
 int store_journal_init(struct store *st)
 {
 	struct store_journal *j = calloc(1, sizeof(*j));
-	pthread_condattr_t ca;
 
 	if (j == NULL)
 		return STORE_EIO;
 	pthread_mutex_init(&j->mu, NULL);
-	/* the flusher's timed waits: a clock stepped back stalls nothing */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&j->more, &ca);
-	pthread_condattr_destroy(&ca);
+	store_cond_monotonic(&j->more);	/* the flusher's timed waits */
 	pthread_cond_init(&j->flushed, NULL);
 	j->fd[0] = j->fd[1] = -1;
 	st->journal = j;
@@ -297,7 +293,7 @@ int store_journal_put(struct store *st, const struct store_ref *r)
 	if (j == NULL || n == 0)
 		return 1;
 	pthread_mutex_lock(&j->mu);
-	if (j->stuck || j->stopped || (!j->started && (j->path[0] != NULL ||
+	if (j->stuck || j->stop || (!j->started && (j->path[0] != NULL ||
 	    journal_start(st, j) < 0))) {
 		rc = 1;		/* commits fail, or no journal: at once */
 		goto out;
@@ -372,7 +368,7 @@ int store_ref_wait(struct store *st, const uint8_t *key, size_t keylen)
 static void journal_stop(struct store_journal *j)
 {
 	pthread_mutex_lock(&j->mu);
-	j->stop = j->stopped = 1;
+	j->stop = 1;
 	pthread_cond_signal(&j->more);
 	pthread_mutex_unlock(&j->mu);
 	if (j->started)

@@ -265,11 +265,20 @@ static int open_dbs(struct store *st)
 	return STORE_OK;
 }
 
+void store_cond_monotonic(pthread_cond_t *c)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 /* The map-growth lock, the group-commit queue's and the reader cache's. */
 static void init_locks(struct store *st)
 {
 	pthread_rwlockattr_t ra;
-	pthread_condattr_t ca;
 
 	/* Writers first: glibc's default lets a steady stream of readers
 	 * starve the map growth (no thread takes the read lock twice). */
@@ -281,10 +290,7 @@ static void init_locks(struct store *st)
 	pthread_mutex_init(&st->lock, NULL);
 	st->tail = &st->queue;
 	pthread_cond_init(&st->cond, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&st->arrived, &ca);
-	pthread_condattr_destroy(&ca);
+	store_cond_monotonic(&st->arrived);
 	pthread_mutex_init(&st->rlock, NULL);
 }
 
