@@ -358,8 +358,9 @@ int store_ref_wait(struct store *st, const uint8_t *key, size_t keylen)
 	}
 	pthread_mutex_unlock(&j->mu);
 	if (rc != STORE_OK)
-		snprintf(store_errbuf, sizeof(store_errbuf), "mailto references "
-		    "of this process are not committed yet (the store fails)");
+		snprintf(store_errbuf, sizeof(store_errbuf), "mailto "
+		    "references of this process are not committed yet (the "
+		    "store fails)");
 	return rc;
 }
 

@@ -27,7 +27,8 @@ static char *read_pem(const char *path, char *err, size_t errsz)
 	if (fd < 0)
 		return NULL;
 	if ((buf = calloc(1, 65536)) != NULL)
-		while (len < 65535 && (n = read(fd, buf + len, 65535 - len)) > 0)
+		while (len < 65535 &&
+		    (n = read(fd, buf + len, 65535 - len)) > 0)
 			len += (size_t)n;
 	if (buf == NULL || n < 0 || len == 0) {
 		snprintf(err, errsz, "%s: %s", path, n < 0 ? strerror(errno) :
