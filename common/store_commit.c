@@ -299,25 +299,6 @@ int store_commit_refs(struct store *st, const struct store_ref *refs,
 	return rc;
 }
 
-int store_ref_put(struct store *st, const uint8_t *key, size_t keylen,
-    const uint8_t *val, size_t len)
-{
-	struct store_ref r;
-	int rc;
-
-	if (keylen == 0 || keylen > STORE_REF_MAX || len > TOKEN_BIN_MAX) {
-		snprintf(store_errbuf, sizeof(store_errbuf), "reference too long");
-		return STORE_EINVAL;
-	}
-	memcpy(r.ref, key, keylen);
-	r.reflen = keylen;
-	memcpy(r.tok, val, len);
-	r.toklen = len;
-	if ((rc = store_journal_put(st, &r)) != 1)
-		return rc;
-	return store_commit_refs(st, &r, 1);	/* no journal: at once */
-}
-
 int store_commit_list(struct store *st, const struct store_listdef *d,
     int remove)
 {

@@ -284,14 +284,11 @@ int store_commit_list(struct store *st, const struct store_listdef *d,
 int store_commit_refs(struct store *st, const struct store_ref *refs,
     size_t n);
 /* store_journal.c: references acknowledged once written to this
- * process's journal, committed by its flusher.  init sets st->journal;
- * put returns STORE_OK, STORE_EIO (store_strerror says why) or 1 when
- * this process cannot journal or its commits fail (the caller commits
- * the reference itself); replay commits and removes what crashed
- * processes left (what it cannot commit is kept, store_replayed says
- * so); close commits what is left and removes the files. */
+ * process's journal, committed by its flusher (store_ref_put).  init
+ * sets st->journal; replay commits and removes what crashed processes
+ * left (what it cannot commit is kept, store_replayed says so); close
+ * commits what is left and removes the files. */
 int store_journal_init(struct store *st);
-int store_journal_put(struct store *st, const struct store_ref *r);
 void store_journal_replay(struct store *st);
 void store_journal_close(struct store *st);
 

@@ -282,7 +282,10 @@ static int journal_start(struct store *st, struct store_journal *j)
 	return 0;
 }
 
-int store_journal_put(struct store *st, const struct store_ref *r)
+/* Put r in the journal: STORE_OK, STORE_EIO (store_strerror says why),
+ * or 1 when this process cannot journal or its commits fail (the caller
+ * commits the reference itself). */
+static int journal_put(struct store *st, const struct store_ref *r)
 {
 	struct store_journal *j = st->journal;
 	uint8_t b[REC_MAX];
@@ -320,6 +323,25 @@ int store_journal_put(struct store *st, const struct store_ref *r)
 out:
 	pthread_mutex_unlock(&j->mu);
 	return rc;
+}
+
+int store_ref_put(struct store *st, const uint8_t *key, size_t keylen,
+    const uint8_t *val, size_t len)
+{
+	struct store_ref r;
+	int rc;
+
+	if (keylen == 0 || keylen > STORE_REF_MAX || len > TOKEN_BIN_MAX) {
+		snprintf(store_errbuf, sizeof(store_errbuf), "reference too long");
+		return STORE_EINVAL;
+	}
+	memcpy(r.ref, key, keylen);
+	r.reflen = keylen;
+	memcpy(r.tok, val, len);
+	r.toklen = len;
+	if ((rc = journal_put(st, &r)) != 1)
+		return rc;
+	return store_commit_refs(st, &r, 1);	/* no journal: at once */
 }
 
 /* Is key among the references this process journaled and has not
